@@ -1,0 +1,25 @@
+"""Console entry point ``attune``.
+
+``attune --version`` is answered before typer (and everything else) is
+imported, so CI jobs that probe the tool pay only for the interpreter.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args == ["--version"] or args == ["-V"]:
+        from attune_packs import __version__
+
+        sys.stdout.write(f"attune-packs {__version__}\n")
+        raise SystemExit(0)
+    from attune_packs.cli.root import run
+
+    run(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,89 @@
+"""YAML in and out: the C-accelerated safe loader when present, bounded against alias bombs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+try:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+#: A document whose aliases expand to more nodes than this is refused.
+MAX_EXPANDED_NODES = 1_000_000
+
+
+class YamlError(ValueError):
+    """Malformed or hostile YAML; the message is one line."""
+
+
+def _expanded_size(root: Any) -> int:
+    """Count nodes as if every alias were copied, without copying (memoised by identity)."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(obj: Any) -> int:
+        if not isinstance(obj, (dict, list)):
+            return 1
+        key = id(obj)
+        if key in sizes:
+            return sizes[key]
+        if key in in_progress:
+            raise YamlError("recursive alias: the document refers to itself")
+        in_progress.add(key)
+        items = list(obj.items()) if isinstance(obj, dict) else [(None, v) for v in obj]
+        total = 1
+        for _, value in items:
+            total += size(value)
+            if total > MAX_EXPANDED_NODES:
+                raise YamlError(
+                    f"document expands to more than {MAX_EXPANDED_NODES:,} nodes through aliases"
+                )
+        in_progress.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+    return sizes.get(id(root), 1)
+
+
+def load_yaml(text: str | bytes) -> Any:
+    """Parse one YAML document safely; raise :class:`YamlError` with one line."""
+    try:
+        data = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise YamlError(f"invalid YAML{where}: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}".splitlines()[0]) from None
+    except RecursionError:
+        raise YamlError("invalid YAML: nested too deeply") from None
+    try:
+        _expanded_size(data)
+    except RecursionError:
+        raise YamlError("invalid YAML: nested too deeply") from None
+    return data
+
+
+def load_yaml_file(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise YamlError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlError(f"{path.name} is not valid UTF-8 (byte {exc.start})") from None
+    return load_yaml(text)
+
+
+def dump_yaml(data: Any) -> str:
+    return yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
+    )
