@@ -28,6 +28,7 @@ class NetworkConfig:
     index_max_bytes: int = 10 * 1024 * 1024
     archive_max_bytes: int = 100 * 1024 * 1024
     cache_ttl: int = 3600
+    retry_backoff: float = 0.5  # seconds before the first retry, doubled for each next one
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 from attune_packs.errors import UsageError
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
-REF_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
+REF_RE = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 
 LOCAL_DIRECTORY = "local_directory"
 LOCAL_ARCHIVE = "local_archive"
@@ -73,3 +73,23 @@ def classify(raw: str, ref_spec: str | None = None) -> SourceSpec:
     if sep and not constraint.strip():
         raise UsageError(f"invalid requirement {raw!r}: nothing after '@'")
     return SourceSpec(raw, REGISTRY, ref, constraint=constraint.strip() if sep else None)
+
+
+@dataclass
+class FetchedPack:
+    """What a fetcher hands the installer: an unpacked pack folder plus its provenance.
+
+    ``path`` is a directory holding ``pack.yaml``, inside the staging area the
+    installer gave the fetcher.  The installer validates, hashes and activates it.
+    """
+
+    path: Path
+    source_type: str  # git | archive | local_directory | local_archive | registry
+    source_url: str | None = None
+    source_ref: str | None = None  # git ref, or the requirement for a registry install
+    registry_name: str | None = None
+    checksum_subject: str = "directory"  # "directory" or "archive"
+    archive_checksum: str | None = None  # sha256 of the archive bytes, when an archive was used
+    expected_checksum: str | None = None  # what the index / the user said it must be
+    checksum_verified: bool = False  # the fetcher already compared archive bytes to expected
+    meta: dict[str, object] | None = None  # extra provenance (e.g. {"fallback": "git failed: ..."})

@@ -16,6 +16,10 @@ except ImportError:  # pragma: no cover
 
 #: A document whose aliases expand to more nodes than this is refused.
 MAX_EXPANDED_NODES = 1_000_000
+#: Deeper nesting is refused before composing (libyaml's composer recurses in C
+#: and crashes the interpreter on a few tens of thousands of levels).
+MAX_NESTING = 500
+_NESTING_CHARS = "[{-?:"
 
 
 class YamlError(ValueError):
@@ -52,9 +56,27 @@ def _expanded_size(root: Any) -> int:
     return sizes.get(id(root), 1)
 
 
+def _check_nesting(text: str | bytes) -> None:
+    """Refuse documents nested deeper than MAX_NESTING (streamed events, no recursion)."""
+    sample = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    # Every nesting level needs at least one of these characters: skip the event
+    # pass for the (usual) documents that cannot possibly be that deep.
+    if sum(sample.count(c) for c in _NESTING_CHARS) <= MAX_NESTING:
+        return
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise YamlError(f"invalid YAML: nested more than {MAX_NESTING} levels deep")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+
+
 def load_yaml(text: str | bytes) -> Any:
     """Parse one YAML document safely; raise :class:`YamlError` with one line."""
     try:
+        _check_nesting(text)
         data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
@@ -64,6 +86,12 @@ def load_yaml(text: str | bytes) -> Any:
         raise YamlError(f"invalid YAML: {exc}".splitlines()[0]) from None
     except RecursionError:
         raise YamlError("invalid YAML: nested too deeply") from None
+    except YamlError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:
+        # A constructor refusing a scalar: an over-long integer, a bad timestamp, ...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise YamlError(f"invalid YAML value: {first}") from None
     try:
         _expanded_size(data)
     except RecursionError:

@@ -1,4 +1,4 @@
-"""``attune pack checksum``."""
+"""``attune pack checksum`` (its body, shared with the fast dispatcher, is in ``fastcmds.py``)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ from typing import Annotated
 
 import typer
 
-from attune_packs.cli.common import Rendered, command, kv_table
+from attune_packs.cli.common import Rendered, command
 from attune_packs.cli.root import pack_app
 
 
 @command(pack_app, "checksum")
 def checksum_cmd(
-    path: Annotated[Path, typer.Argument(help="A pack directory or a file (e.g. an archive).")],
+    path: Annotated[
+        Path, typer.Argument(metavar="PATH", help="A pack directory or a file (e.g. an archive).")
+    ],
     expect: Annotated[
         str | None,
         typer.Option("--expect", metavar="sha256:HEX", help="Exit 1 unless the checksum is this."),
@@ -26,28 +28,6 @@ def checksum_cmd(
 
     Example: attune pack checksum ./my-pack --expect sha256:e983...
     """
-    from attune_packs import checksum
+    from attune_packs.cli.fastcmds import run_checksum
 
-    if expect is not None:
-        checksum.parse_checksum(expect, "--expect value")
-    result = checksum.checksum_path(path)
-    if expect is not None:
-        checksum.verify(result, expect)
-    data = result.to_dict()
-    if expect is not None:
-        data["expected"] = expect
-        data["matches"] = True
-
-    def text() -> str:
-        return kv_table(
-            [
-                ("path", result.path),
-                ("kind", result.kind),
-                ("checksum", result.checksum),
-                ("files", result.files),
-                ("bytes", result.bytes),
-            ]
-            + ([("expected", "matches")] if expect else [])
-        )
-
-    return Rendered(data, text)
+    return run_checksum(path, expect)

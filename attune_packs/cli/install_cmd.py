@@ -1,3 +1,348 @@
-"""Commands: install_cmd (filled in by its issue)."""
+"""``attune pack install`` and ``attune pack uninstall``."""
 
 from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager, nullcontext
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from attune_packs.cli.common import STATE, Rendered, command, settings, table
+from attune_packs.cli.root import pack_app
+from attune_packs.errors import AttuneError, UsageError
+
+if TYPE_CHECKING:
+    from attune_packs.events import EventBus
+
+
+class ProgressMode(StrEnum):
+    auto = "auto"
+    plain = "plain"
+    json = "json"
+    none = "none"
+
+
+ProgressOpt = Annotated[
+    ProgressMode,
+    typer.Option(
+        "--progress",
+        help="Progress on stderr: auto (bars on a terminal, lines otherwise), plain, json, none.",
+        case_sensitive=False,
+    ),
+]
+
+
+def progress(mode: ProgressMode | str) -> AbstractContextManager[EventBus]:
+    """The progress renderer of ``cli/progress.py`` (``-q`` silences ``auto``)."""
+    value = str(mode.value if isinstance(mode, ProgressMode) else mode)
+    if STATE.quiet and value == "auto":
+        value = "none"
+    STATE.progress = value
+    try:
+        from attune_packs.cli.progress import progress_bus
+    except ImportError:  # pragma: no cover - the renderer ships with the package
+        from attune_packs.events import EventBus
+
+        return nullcontext(EventBus())
+    return progress_bus(value)
+
+
+def _describe(r: dict[str, Any]) -> str:
+    what = f"{r['ref']} {r['version']}"
+    prev = r.get("previous_version")
+    if r["status"] == "already_installed":
+        return f"{what} is already installed"
+    verb = {"install": "installed", "upgrade": "upgraded", "downgrade": "downgraded"}.get(
+        r["action"], "reinstalled"
+    )
+    if r["action"] in ("upgrade", "downgrade") and prev:
+        verb += f" from {prev}"
+    if r["status"] == "dry_run":
+        return f"dry run: {what} would be {verb}"
+    return f"{what} {verb}"
+
+
+def _source_text(src: dict[str, Any]) -> str:
+    from attune_packs.deps import Source
+
+    return Source(
+        src.get("type") or "",
+        src.get("url"),
+        src.get("git_ref"),
+        src.get("checksum"),
+        src.get("registry"),
+    ).describe()
+
+
+def _result_source(r: dict[str, Any]) -> dict[str, Any]:
+    meta_type = r.get("source_type") or ""
+    return {
+        "type": meta_type,
+        "url": r.get("source_url") or r.get("source_ref"),
+        "git_ref": r.get("source_ref") if meta_type == "git" else None,
+        "checksum": r.get("checksum"),
+        "registry": r.get("registry_name"),
+    }
+
+
+def plan_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The plan of a dry run: each SOURCE's dependencies (install order), then itself."""
+    rows: list[dict[str, Any]] = []
+    for r in results:
+        for d in r.get("dependencies") or []:
+            rows.append({**d, "required_by": list(d.get("required_by") or [])})
+        action = "keep" if r["status"] == "already_installed" else r["action"]
+        rows.append(
+            {
+                "ref": r["ref"],
+                "version": r["version"],
+                "action": action,
+                "status": "kept" if action == "keep" else "planned",
+                "installed_version": r.get("previous_version"),
+                "requested": True,
+                "required_by": ["(requested)"],
+                "source": _result_source(r),
+            }
+        )
+    return rows
+
+
+def _plan_table(rows: list[dict[str, Any]]) -> str:
+    body = [
+        (
+            str(i),
+            r["ref"],
+            r["version"],
+            r["action"],
+            r.get("installed_version") or "-",
+            "installed" if r["action"] == "keep" else _source_text(r["source"]),
+            ", ".join(r.get("required_by") or []) or "-",
+        )
+        for i, r in enumerate(rows, 1)
+    ]
+    return table(body, ["#", "pack", "version", "action", "installed", "from", "required by"])
+
+
+@command(pack_app, "install")
+def install_cmd(
+    sources: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="SOURCE...",
+            help="A pack folder, a local archive (.zip .tar.gz .tgz .tar), an archive URL, "
+            "a git URL, or a registry requirement (ref, ref@1.2.3, ref@^1.2, ref@latest).",
+            show_default=False,
+        ),
+    ] = None,
+    ref_spec: Annotated[
+        str | None,
+        typer.Option("--ref-spec", metavar="R", help="Git branch, tag or commit to install."),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Reinstall the same version even if its content differs."),
+    ] = False,
+    skip_deps: Annotated[
+        bool, typer.Option("--skip-deps", help="Do not check or install dependencies.")
+    ] = False,
+    skip_tests: Annotated[
+        bool, typer.Option("--skip-tests", help="Do not run the pack's own tests.")
+    ] = False,
+    no_registry: Annotated[
+        bool, typer.Option("--no-registry", help="Never consult a registry.")
+    ] = False,
+    registry: Annotated[
+        str | None,
+        typer.Option(
+            "--registry", metavar="NAME", help="Resolve requirements in this registry only."
+        ),
+    ] = None,
+    expect_checksum: Annotated[
+        str | None,
+        typer.Option(
+            "--expect-checksum",
+            metavar="sha256:HEX",
+            help="Refuse unless the pack (directory checksum) or the archive has this checksum.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Fetch, validate, verify and test, but change nothing on disk."
+        ),
+    ] = False,
+    progress_mode: ProgressOpt = ProgressMode.auto,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Re-download registry indices now.")
+    ] = False,
+    locked: Annotated[
+        str | None,
+        typer.Option(
+            "--locked",
+            metavar="FILE",
+            help="Install exactly the packs of this lock file (attune pack lock), "
+            "refusing any checksum difference.",
+        ),
+    ] = None,
+) -> Rendered:
+    """Install packs atomically into the versioned store and record every attempt.
+
+    A new ref is installed, a higher version upgrades, a lower one downgrades; the
+    same version with the same content is a no-op (exit 0); the same version with
+    different content needs --force. Several SOURCEs are installed in order; the
+    first failure stops the run (earlier ones stay installed).
+
+    Missing pack dependencies are resolved over the installed packs and the
+    registries and installed first (--skip-deps: no dependency work at all);
+    --dry-run prints that plan and changes nothing.
+
+    Examples: attune pack install ./my-pack
+              attune pack install my-pack-1.2.0.tar.gz --expect-checksum sha256:...
+              attune pack install slack@^2 --dry-run -o json
+              attune pack install --locked attune-packs.lock
+    """
+    from attune_packs.checksum import parse_checksum
+    from attune_packs.installer import Installer, InstallOptions
+
+    sources = list(sources or [])
+    if locked is not None:
+        if sources:
+            raise UsageError("give either SOURCE... or --locked FILE, not both")
+        clash = [
+            name
+            for name, given in (
+                ("--ref-spec", ref_spec is not None),
+                ("--expect-checksum", expect_checksum is not None),
+                ("--registry", registry is not None),
+                ("--no-registry", no_registry),
+                ("--skip-deps", skip_deps),
+                ("--refresh", refresh),
+            )
+            if given
+        ]
+        if clash:
+            raise UsageError(
+                f"{', '.join(clash)} cannot be used with --locked (the lock file fixes "
+                "sources, checksums and dependencies)"
+            )
+        return _install_locked(locked, force, skip_tests, dry_run, progress_mode)
+    if not sources:
+        raise UsageError("missing SOURCE: give at least one pack source (or --locked FILE)")
+    if len(sources) > 1 and (expect_checksum is not None or ref_spec is not None):
+        raise UsageError("--expect-checksum and --ref-spec take exactly one SOURCE")
+    if expect_checksum is not None:
+        parse_checksum(expect_checksum, "--expect-checksum value")
+    if no_registry and registry is not None:
+        raise UsageError("--registry and --no-registry cannot be used together")
+    options = InstallOptions(
+        ref_spec=ref_spec,
+        force=force,
+        skip_deps=skip_deps,
+        skip_tests=skip_tests,
+        no_registry=no_registry,
+        registry=registry,
+        expect_checksum=expect_checksum,
+        dry_run=dry_run,
+        refresh=refresh,
+        installation_method="cli",
+    )
+    results: list[dict[str, Any]] = []
+    with progress(progress_mode) as bus:
+        installer = Installer(settings(), bus)
+        try:
+            for source in sources:
+                results.append(installer.install(source, options).to_dict())
+        except AttuneError as exc:
+            if results:
+                done = ", ".join(f"{r['ref']} {r['version']}" for r in results)
+                exc.message = f"{exc.message} (already done: {done})"
+            raise
+        finally:
+            installer.close()
+
+    data: dict[str, Any] = {"dry_run": dry_run, "results": results}
+    if dry_run:
+        data["plan"] = plan_rows(results)
+
+        def plan_text() -> str:
+            return "dry run: nothing was changed\n" + _plan_table(data["plan"])
+
+        return Rendered(data, plan_text)
+
+    def text() -> str:
+        rows = []
+        for r in results:
+            for d in r.get("dependencies") or []:
+                if d.get("status") in ("installed", "already_installed"):
+                    what = _describe({**d, "previous_version": d.get("installed_version")})
+                    rows.append((f"{what} (dependency of {r['ref']})", d.get("checksum") or ""))
+            rows.append((_describe(r), r["checksum"]))
+        return table(rows, ["result", "checksum"])
+
+    return Rendered(data, text)
+
+
+def _install_locked(
+    path: str, force: bool, skip_tests: bool, dry_run: bool, progress_mode: ProgressMode
+) -> Rendered:
+    from attune_packs import deps, lockfile
+
+    lock = lockfile.load(path)
+    if dry_run:
+        from attune_packs.db import open_database
+
+        db = open_database(settings(), readonly=True)
+        try:
+            rows = deps.locked_plan(lock, db)
+        finally:
+            if db is not None:
+                db.close()
+        data = {"dry_run": True, "locked": lock.path, "results": [], "plan": rows}
+        return Rendered(data, lambda: "dry run: nothing was changed\n" + _plan_table(rows))
+    with progress(progress_mode) as bus:
+        results = deps.install_locked(settings(), lock, bus=bus, force=force, skip_tests=skip_tests)
+    data = {"dry_run": False, "locked": lock.path, "results": results}
+
+    def text() -> str:
+        return table(
+            [(_describe(r) + " (locked)", r["checksum"]) for r in results], ["result", "checksum"]
+        )
+
+    return Rendered(data, text)
+
+
+@command(pack_app, "uninstall")
+def uninstall_cmd(
+    ref: Annotated[str, typer.Argument(metavar="REF", help="The installed pack to remove.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Remove it even if installed packs depend on it.")
+    ] = False,
+) -> Rendered:
+    """Remove an installed pack (every kept version); its audit history stays.
+
+    Refuses while another installed pack depends on it, unless --force. Asks for
+    confirmation on a terminal; elsewhere pass --yes.
+
+    Example: attune pack uninstall slack --yes
+    """
+    from attune_packs.installer import Installer
+
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"refusing to uninstall {ref} without confirmation: pass --yes",
+                code="confirmation_required",
+            )
+        if not typer.confirm(f"Uninstall {ref}?", default=False, err=True):
+            raise AttuneError("uninstall cancelled", code="cancelled")
+    installer = Installer(settings())
+    try:
+        result = installer.uninstall(ref, force=force)
+    finally:
+        installer.close()
+    removed = ", ".join(result["removed_versions"]) or "-"
+    text = f"{ref} {result['version']} uninstalled (removed versions: {removed})"
+    return Rendered(result, text, 0, [f"warning: {w}" for w in result["warnings"]])

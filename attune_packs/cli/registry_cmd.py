@@ -1,3 +1,350 @@
-"""Commands: registry_cmd (filled in by its issue)."""
+"""Registry look-ups: ``registries``, ``search``, ``index show|validate``, ``cache stats|clean``."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from attune_packs.cli.common import (
+    Rendered,
+    command,
+    kv_table,
+    message_bus,
+    printable,
+    settings,
+    table,
+)
+from attune_packs.cli.fastcmds import SEARCH_LIMIT
+from attune_packs.cli.root import pack_app
+
+index_app = typer.Typer(
+    name="index",
+    help="Look at registry indices: show one pack's entry, validate an index file.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+cache_app = typer.Typer(
+    name="cache",
+    help="The download cache: archives by checksum and registry indices.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+pack_app.add_typer(index_app, name="index")
+pack_app.add_typer(cache_app, name="cache")
+
+RegistryOpt = Annotated[
+    str | None,
+    typer.Option("--registry", metavar="NAME", help="Use only this configured registry."),
+]
+RefreshOpt = Annotated[
+    bool,
+    typer.Option("--refresh", help="Fetch indices again now (never use a stale cached copy)."),
+]
+
+
+# --------------------------------------------------------------------------- registries
+
+
+@command(pack_app, "registries")
+def registries_cmd(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fetch each enabled registry's index now and report.")
+    ] = False,
+) -> Rendered:
+    """List the configured registries in priority order (credentials never shown).
+
+    With --check, each enabled registry's index is fetched and validated; the
+    command exits 1 if any enabled registry is unreachable or invalid.
+
+    Example: attune pack registries --check
+    """
+    from attune_packs.errors import AttuneError
+    from attune_packs.registry import display_url, load_registry
+
+    s = settings()
+    bus = message_bus()
+    ordered = sorted(s.registries, key=lambda r: (not r.enabled, r.priority))
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    for reg in ordered:
+        row: dict[str, Any] = {
+            "priority": reg.priority,
+            "name": reg.name,
+            "url": display_url(reg.url),
+            "enabled": reg.enabled,
+        }
+        if check:
+            row.update({"reachable": None, "packs": None, "error": None})
+            if reg.enabled:
+                try:
+                    loaded = load_registry(reg, s, bus, refresh=True)
+                    row["reachable"] = True
+                    row["packs"] = len(loaded.index.packs)
+                except AttuneError as exc:
+                    row["reachable"] = False
+                    row["error"] = exc.message
+                    failed += 1
+        rows.append(row)
+    data = {"config_file": str(s.config_file), "registries": rows}
+
+    def text() -> str:
+        if not rows:
+            return ""
+        headers = ["priority", "name", "url", "enabled"]
+        if check:
+            headers.append("status")
+        out = []
+        for r in rows:
+            line = [
+                r["priority"],
+                printable(r["name"]),
+                printable(r["url"]),
+                "yes" if r["enabled"] else "no",
+            ]
+            if check:
+                if not r["enabled"]:
+                    line.append("-")
+                elif r["reachable"]:
+                    line.append(f"ok ({r['packs']} packs)")
+                else:
+                    line.append(f"FAILED: {printable(r['error'])}")
+            out.append(line)
+        return table(out, headers)
+
+    messages = []
+    if not rows:
+        messages.append(f"no registries configured: add one under 'registries:' in {s.config_file}")
+    if failed:
+        messages.append(f"error: {failed} registr{'y' if failed == 1 else 'ies'} failed the check")
+    return Rendered(data, text, 1 if failed else 0, messages)
+
+
+# --------------------------------------------------------------------------- search
+
+
+@command(pack_app, "search")
+def search_cmd(
+    query: Annotated[str, typer.Argument(metavar="QUERY", help="Words to look for.")],
+    registry: RegistryOpt = None,
+    refresh: RefreshOpt = False,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, help="Show at most this many results.")
+    ] = SEARCH_LIMIT,
+) -> Rendered:
+    """Search the registries' packs: exact ref first, then ref prefix, keyword,
+    label and description matches. Each result names its registry.
+
+    Example: attune pack search slack
+    """
+    from attune_packs.cli.fastcmds import run_search
+
+    return run_search(query, registry, refresh, limit)
+
+
+# --------------------------------------------------------------------------- index show
+
+
+@command(index_app, "show")
+def index_show_cmd(
+    ref: Annotated[
+        str, typer.Argument(metavar="REF", help="A pack ref, optionally with @version or @range.")
+    ],
+    registry: RegistryOpt = None,
+    refresh: RefreshOpt = False,
+) -> Rendered:
+    """Show a pack's registry entry: metadata, install sources, contents, versions.
+
+    REF may carry a version or a constraint (slack@1.2.0, slack@^1.2); the
+    entry comes from the first registry (by priority) that lists the ref.
+
+    Example: attune pack index show slack -o json
+    """
+    from attune_packs.errors import UsageError
+    from attune_packs.registry import RegistrySet, split_requirement
+    from attune_packs.sources import REF_RE
+
+    name, constraint = split_requirement(ref)
+    if not REF_RE.match(name):
+        raise UsageError(f"invalid pack ref {ref!r}")
+    resolved = RegistrySet(settings(), message_bus(), refresh=refresh, only=registry).resolve(
+        name, constraint
+    )
+    entry = resolved.entry
+    versions = (
+        [e.version for e in resolved.index.entries(name)] if resolved.index else [entry.version]
+    )
+    data = {
+        "registry": resolved.registry_name,
+        "index": resolved.index_location,
+        "ref": entry.ref,
+        "version": entry.version,
+        "versions": versions,
+        "entry": entry.raw,
+    }
+
+    def text() -> str:
+        raw = entry.raw
+        contents = raw.get("contents") or {}
+        deps = raw.get("dependencies") or {}
+        pairs: list[tuple[str, Any]] = [
+            ("ref", entry.ref),
+            ("version", entry.version),
+            ("label", raw.get("label")),
+            ("description", raw.get("description")),
+            ("author", raw.get("author")),
+            ("license", raw.get("license")),
+            ("homepage", raw.get("homepage")),
+            ("repository", raw.get("repository")),
+            ("keywords", ", ".join(raw.get("keywords") or []) or "-"),
+            ("runtime deps", ", ".join(raw.get("runtime_deps") or []) or "-"),
+            ("pack deps", ", ".join(deps.get("packs") or []) if isinstance(deps, dict) else "-"),
+            ("registry", f"{resolved.registry_name} ({resolved.index_location})"),
+            ("versions", ", ".join(versions)),
+            (
+                "contents",
+                ", ".join(
+                    f"{len(contents.get(k) or [])} {k}"
+                    for k in ("actions", "sensors", "triggers", "rules", "workflows")
+                ),
+            ),
+        ]
+        pairs = [(k, printable(v)) for k, v in pairs if v not in (None, "")]
+        out = kv_table(pairs)
+        sources = [
+            (s.type, printable(s.url), printable(s.ref or ""), s.checksum)
+            for s in entry.install_sources
+        ]
+        if sources:
+            out += "\n\n" + table(sources, ["source", "url", "ref", "checksum"])
+        return out
+
+    return Rendered(data, text)
+
+
+# --------------------------------------------------------------------------- index validate
+
+
+@command(index_app, "validate")
+def index_validate_cmd(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="An index.json file.")],
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local",
+            help="Validate as a local (mirror) index: relative paths and file:// sources allowed.",
+        ),
+    ] = False,
+) -> Rendered:
+    """Validate an index file against the schema and the runtime rules.
+
+    Checks: the JSON Schema, unique refs sorted by ref (format 1.1: ref and
+    version), semantic versions, checksum format, https:// install sources
+    (unless --local), URLs without credentials, query or fragment. Exit 1 and
+    every problem listed when the index is not valid.
+
+    Example: attune pack index validate index.json
+    """
+    from attune_packs.errors import AttuneError
+    from attune_packs.index import read_index_file, validate_index_data
+
+    s = settings()
+    problems: list[str]
+    data: Any = None
+    try:
+        _raw, data = read_index_file(file)
+        problems = validate_index_data(data, remote=not local, allow_http=s.network.allow_http)
+    except AttuneError as exc:
+        if exc.code == "not_found":
+            raise
+        problems = [exc.message]
+    valid = not problems
+    packs = data.get("packs") if isinstance(data, dict) else None
+    doc = {
+        "path": str(file),
+        "valid": valid,
+        "format": data.get("version") if isinstance(data, dict) else None,
+        "packs": len(packs) if isinstance(packs, list) else None,
+        "errors": problems,
+    }
+
+    def text() -> str:
+        if valid:
+            return f"{file}: valid index (format {doc['format']}, {doc['packs']} packs)"
+        return "\n".join(problems)
+
+    messages = []
+    if not valid:
+        n = len(problems)
+        messages.append(f"error: {file} is not a valid index: {n} problem{'s' if n != 1 else ''}")
+    return Rendered(doc, text, 0 if valid else 1, messages)
+
+
+# --------------------------------------------------------------------------- cache
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+@command(cache_app, "stats")
+def cache_stats_cmd() -> Rendered:
+    """Show what the download cache holds (archives by checksum, registry indices).
+
+    Example: attune pack cache stats
+    """
+    from attune_packs.cache import DownloadCache
+
+    stats = DownloadCache(settings().cache_dir).stats()
+
+    def text() -> str:
+        return kv_table(
+            [
+                ("path", stats["path"]),
+                (
+                    "archives",
+                    f"{stats['archives']['entries']} ({_size(stats['archives']['bytes'])})",
+                ),
+                (
+                    "indices",
+                    f"{stats['indices']['entries']} files ({_size(stats['indices']['bytes'])})",
+                ),
+                ("total", _size(stats["total_bytes"])),
+            ]
+        )
+
+    return Rendered(stats, text)
+
+
+@command(cache_app, "clean")
+def cache_clean_cmd(
+    older_than: Annotated[
+        float | None,
+        typer.Option(
+            "--older-than",
+            metavar="DAYS",
+            min=0,
+            help="Only remove entries not used for this many days.",
+        ),
+    ] = None,
+) -> Rendered:
+    """Empty the download cache (or only entries unused for --older-than DAYS).
+
+    Installed packs are not affected; a later install downloads again.
+
+    Example: attune pack cache clean --older-than 30
+    """
+    from attune_packs.cache import DownloadCache
+
+    result = DownloadCache(settings().cache_dir).clean(older_than)
+
+    def text() -> str:
+        return f"removed {result['removed']} files, freed {_size(result['freed_bytes'])}"
+
+    return Rendered(result, text)

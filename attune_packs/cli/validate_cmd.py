@@ -1,3 +1,70 @@
-"""Commands: validate_cmd (filled in by its issue)."""
+"""``attune pack validate``."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from attune_packs.cli.common import Rendered, command, kv_table, table
+from attune_packs.cli.root import pack_app
+from attune_packs.errors import NotFound, UsageError
+
+
+@command(pack_app, "validate")
+def validate_cmd(
+    path: Annotated[
+        Path,
+        typer.Argument(metavar="PATH", help="A pack folder (or the path of its pack.yaml)."),
+    ],
+) -> Rendered:
+    """Check a pack: manifest fields, legacy aliases, dependency syntax and components.
+
+    Exit 0 when the pack is valid, 1 when it is not (every problem is listed,
+    each with a code, the field and a message). Unknown pack.yaml fields are
+    warnings, not errors.
+
+    Example: attune pack validate ./my-pack -o json
+    """
+    import os
+
+    from attune_packs.manifest import MANIFEST_NAME, validate_pack
+
+    if not os.path.lexists(path):
+        raise NotFound(f"no such file or directory: {path}")
+    if not path.is_dir() and path.name != MANIFEST_NAME:
+        raise UsageError(
+            f"not a pack folder: {path} (give the folder holding pack.yaml, or pack.yaml itself)"
+        )
+    report = validate_pack(path)
+    data = report.to_dict()
+
+    def text() -> str:
+        counts = [(kind, len(items)) for kind, items in report.contents.items()]
+        summary = kv_table(
+            [
+                ("path", report.path),
+                ("ref", report.ref or "-"),
+                ("version", report.version or "-"),
+                ("valid", "yes" if report.valid else "no"),
+                ("errors", len(report.errors)),
+                ("warnings", len(report.warnings)),
+                ("contents", ", ".join(f"{n} {kind}" for kind, n in counts)),
+            ]
+        )
+        issues = [("error", i.field, i.code, i.message) for i in report.errors] + [
+            ("warning", i.field, i.code, i.message) for i in report.warnings
+        ]
+        if issues:
+            summary += "\n\n" + table(issues, ["severity", "field", "code", "message"])
+        return summary
+
+    messages: list[str] = []
+    if not report.valid:
+        n = len(report.errors)
+        messages.append(
+            f"error: {report.path} is not a valid pack: {n} error{'s' if n != 1 else ''}"
+            f" (first: {report.errors[0].message})"
+        )
+    return Rendered(data, text, 0 if report.valid else 1, messages)

@@ -1,0 +1,726 @@
+"""The versioned pack store on disk (DESIGN.md section 6) and its crash-recovery rule.
+
+Layout below ``packs_dir``::
+
+    <ref>-<version>/            immutable, complete and fsynced before it appears
+    <ref> -> <ref>-<version>    relative symlink to the active version
+    .attune/<ref>/<version>.json  sidecar: directory checksum, per-file SHA-256,
+                                  provenance (outside the pack, so the pack's own
+                                  checksum stays verifiable)
+    .staging-<token>/           work area of one running command (owner lock inside)
+    .trash-<token>/             a folder on its way out (renamed first, deleted after)
+
+The database is the source of truth, and it is always committed first:
+
+1. Everything new is prepared inside a staging folder: the pack tree (fsynced),
+   the sidecar, and last ``intent.json`` naming ref, version and checksum.
+2. Under the home lock, the database transaction (pack row, dependency rows,
+   audit row) commits.  This is the commit point of an install.
+3. Then the store is made to match: the tree is renamed to ``<ref>-<version>``
+   (a replaced folder goes to ``.trash-*`` first), the sidecar moved into
+   ``.attune/``, the link switched (new link + rename over the old one), old
+   versions pruned, the staging folder removed.
+
+Recovery (run by :meth:`Store.locked` every time a command takes the home lock,
+so before any other change can commit): a staging folder whose owner process is
+gone is rolled *forward* when its intent matches what the database says is
+active (the owner died after step 2), otherwise it is deleted (the owner died
+before step 2, so nothing happened).  Then every link is made to point at the
+version the database records; a ref marked ``.attune/<ref>/.removing`` (an
+uninstall writes the mark before its commit) that the database no longer knows
+is removed from disk (the mark is dropped if the database still has the ref);
+``.trash-*`` and stray temporary links are deleted.  A SIGKILL at any instant therefore leaves link and
+database agreeing once the next command has started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from attune_packs import locking
+from attune_packs.checksum import FILE_DOMAIN, PREFIX
+from attune_packs.errors import ChecksumError, NotFound, StoreError
+from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree
+
+if TYPE_CHECKING:
+    from attune_packs.config import Settings
+    from attune_packs.db import Database
+
+META_DIR = ".attune"
+STAGING_PREFIX = ".staging-"
+TRASH_PREFIX = ".trash-"
+LINK_PREFIX = ".link-"
+OWNER_FILE = ".owner"
+INTENT_FILE = "intent.json"
+SIDECAR_FILE = "files.json"
+REMOVING_FILE = ".removing"
+SIDECAR_FORMAT = 1
+CHUNK = 1 << 20
+
+try:  # POSIX advisory locks mark which staging folders have a live owner.
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
+
+# -- hashing and copying trees -----------------------------------------------------------
+
+
+@dataclass
+class TreeHash:
+    """A tree's directory checksum plus the SHA-256 of every file (for naming changes)."""
+
+    checksum: str
+    files: dict[str, str]
+    bytes: int
+    # Entries that cannot be part of a pack (symlinks, special files): rel -> kind.
+    odd: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.files)
+
+
+def _walk(
+    root: str, *, strict: bool
+) -> tuple[list[tuple[bytes, ...]], list[tuple[bytes, ...]], dict[str, str]]:
+    """Files and directories below ``root`` in checksum order, ``.git`` pruned.
+
+    Returns (files, dirs, odd) as tuples of name components (bytes).  With
+    ``strict`` a symlink or special file raises :class:`ChecksumError`; without,
+    it is reported in ``odd``.
+    """
+    files: list[tuple[bytes, ...]] = []
+    dirs: list[tuple[bytes, ...]] = []
+    odd: dict[str, str] = {}
+    stack: list[tuple[str, tuple[bytes, ...]]] = [(root, ())]
+    while stack:
+        directory, parts = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                children = list(it)
+        except OSError as exc:
+            raise ChecksumError(f"cannot read directory {directory}: {exc.strerror}") from None
+        for entry in children:
+            if entry.name == ".git":
+                continue
+            try:
+                name = entry.name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ChecksumError(
+                    f"file name is not valid UTF-8: {os.fsencode(entry.path)!r}"
+                ) from None
+            here = (*parts, name)
+            try:
+                # d_type from the directory listing: no stat(2) per entry on Linux.
+                if entry.is_dir(follow_symlinks=False):
+                    dirs.append(here)
+                    stack.append((entry.path, here))
+                    continue
+                if entry.is_file(follow_symlinks=False):
+                    files.append(here)
+                    continue
+                kind = "symlink" if entry.is_symlink() else "special file"
+            except OSError as exc:
+                raise ChecksumError(f"cannot stat {entry.path}: {exc.strerror}") from None
+            if strict:
+                what = "symlinks" if kind == "symlink" else "special files"
+                raise ChecksumError(f"{what} are not allowed in a pack: {entry.path}")
+            odd[b"/".join(here).decode()] = kind
+    files.sort()
+    dirs.sort()
+    return files, dirs, odd
+
+
+_RFLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the listing must not block
+)
+_WFLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_regular(path: str) -> tuple[int, int, int]:
+    try:
+        fd = os.open(path, _RFLAGS)
+    except OSError as exc:
+        raise ChecksumError(f"cannot read {path}: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ChecksumError(f"not a regular file: {path}")
+    return fd, st.st_size, st.st_mode
+
+
+def _changed(path: str) -> ChecksumError:
+    return ChecksumError(f"file changed size while being read: {path}")
+
+
+def _stream(
+    fd: int, size: int, path: str, feed: Any, fh: Any, out_fd: int | None, buf: bytearray
+) -> None:
+    """Feed a file of ``size`` bytes to both hashes (and ``out_fd``); refuse size changes."""
+    if size < CHUNK:
+        # The common case: one read of the whole file (plus one byte to see growth).
+        data = os.read(fd, size + 1)
+        if len(data) != size:
+            raise _changed(path)
+        feed(data)
+        fh.update(data)
+        if out_fd is not None and data:
+            written = os.write(out_fd, data)
+            while written < size:
+                written += os.write(out_fd, data[written:])
+        return
+    view = memoryview(buf)
+    done = 0
+    while True:
+        n = os.readv(fd, [buf])
+        if n == 0:
+            break
+        done += n
+        if done > size:
+            break
+        chunk = view[:n]
+        feed(chunk)
+        fh.update(chunk)
+        if out_fd is not None:
+            written = 0
+            while written < n:
+                written += os.write(out_fd, chunk[written:])
+    if done != size:
+        raise _changed(path)
+
+
+def hash_tree(root: Path | str, *, strict: bool = True) -> TreeHash:
+    """Directory checksum (DESIGN.md section 3) and per-file SHA-256 in one read."""
+    root_s = os.fspath(root)
+    try:
+        st = os.lstat(root_s)
+    except FileNotFoundError:
+        raise NotFound(f"no such directory: {root_s}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ChecksumError(f"not a directory: {root_s}")
+    files, _dirs, odd = _walk(root_s, strict=strict)
+    h = hashlib.sha256()
+    feed = h.update
+    sha = hashlib.sha256
+    out: dict[str, str] = {}
+    buf = bytearray(CHUNK)
+    total = 0
+    prefix = root_s + os.sep
+    for parts in files:
+        rel = b"/".join(parts)
+        rel_s = rel.decode()
+        path = prefix + rel_s
+        fd, size, _mode = _open_regular(path)
+        try:
+            feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
+            fh = sha()
+            _stream(fd, size, path, feed, fh, None, buf)
+        finally:
+            os.close(fd)
+        out[rel_s] = fh.hexdigest()
+        total += size
+    return TreeHash(PREFIX + h.hexdigest(), out, total, odd)
+
+
+def copy_tree_hashing(
+    src: Path | str, dst: Path | str, *, start_writeback: bool = False
+) -> TreeHash:
+    """Copy the pack tree ``src`` to the new folder ``dst``, hashing while copying.
+
+    Every byte is read once: the directory checksum and the per-file hashes are
+    fed from the same buffer that is written out.  ``.git`` is left behind;
+    symlinks and special files are refused.  File modes become 0644 (0755 when
+    any execute bit was set).  Nothing is fsynced here (see :func:`sync_tree`);
+    with ``start_writeback`` each file's write-out starts as soon as it is written.
+    """
+    src_s, dst_s = os.fspath(src), os.fspath(dst)
+    try:
+        st = os.lstat(src_s)
+    except FileNotFoundError:
+        raise NotFound(f"no such directory: {src_s}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise ChecksumError(f"the pack root must be a real directory, not a symlink: {src_s}")
+    if not stat.S_ISDIR(st.st_mode):
+        raise ChecksumError(f"not a directory: {src_s}")
+    files, dirs, _ = _walk(src_s, strict=True)
+    os.mkdir(dst_s, 0o755)
+    sprefix, dprefix = src_s + os.sep, dst_s + os.sep
+    for parts in dirs:
+        os.mkdir(dprefix + b"/".join(parts).decode(), 0o755)
+    h = hashlib.sha256()
+    feed = h.update
+    sha = hashlib.sha256
+    out: dict[str, str] = {}
+    buf = bytearray(CHUNK)
+    total = 0
+    writeback = _writeback_starter() if start_writeback else None
+    for parts in files:
+        rel = b"/".join(parts)
+        rel_s = rel.decode()
+        path = sprefix + rel_s
+        fd, size, mode = _open_regular(path)
+        try:
+            out_fd = os.open(dprefix + rel_s, _WFLAGS, 0o755 if mode & 0o111 else 0o644)
+            try:
+                feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
+                fh = sha()
+                _stream(fd, size, path, feed, fh, out_fd, buf)
+                if writeback is not None and size:
+                    writeback(out_fd)
+            finally:
+                os.close(out_fd)
+        finally:
+            os.close(fd)
+        out[rel_s] = fh.hexdigest()
+        total += size
+    return TreeHash(PREFIX + h.hexdigest(), out, total)
+
+
+def _libc() -> Any:
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        return ctypes.CDLL(name, use_errno=True)
+    except OSError:
+        return None
+
+
+def _writeback_starter() -> Any:
+    """``sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)`` where Linux has it: start
+    writing a file's data out right away, so the final sync has little left to wait for."""
+    libc = _libc()
+    fn = getattr(libc, "sync_file_range", None) if libc is not None else None
+    if fn is None:
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return lambda fd: fn(fd, 0, 0, 2)
+
+
+def _syncfs(path: Path) -> bool:
+    """Flush the whole file system holding ``path`` with one syncfs(2) (Linux)."""
+    libc = _libc()
+    fn = getattr(libc, "syncfs", None) if libc is not None else None
+    if fn is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return fn(fd) == 0
+    finally:
+        os.close(fd)
+
+
+def sync_tree(root: Path) -> None:
+    """Make a freshly written tree durable before it becomes visible.
+
+    One ``syncfs`` of its file system where the platform has it (far cheaper
+    than an fsync per file for thousands of files), else an fsync of every file
+    and directory.
+    """
+    if not _syncfs(root):
+        fsync_tree(root)
+
+
+@dataclass
+class TreeDiff:
+    changed: list[str]
+    added: list[str]
+    missing: list[str]
+
+    @property
+    def clean(self) -> bool:
+        return not (self.changed or self.added or self.missing)
+
+
+def diff_files(recorded: dict[str, str], actual: TreeHash) -> TreeDiff:
+    changed = sorted(
+        rel for rel, digest in actual.files.items() if rel in recorded and recorded[rel] != digest
+    )
+    changed += sorted(rel for rel in actual.odd if rel in recorded)
+    added = sorted(rel for rel in actual.files if rel not in recorded)
+    added += sorted(rel for rel in actual.odd if rel not in recorded)
+    missing = sorted(rel for rel in recorded if rel not in actual.files and rel not in actual.odd)
+    return TreeDiff(sorted(changed), sorted(added), missing)
+
+
+# -- staging folders ---------------------------------------------------------------------
+
+_OWN_STAGING: set[str] = set()
+
+
+class Staging:
+    """A private work folder; an advisory lock on ``.owner`` marks its owner as alive."""
+
+    def __init__(self, base: Path, *, temporary: bool = False) -> None:
+        self.base = base
+        self.temporary = temporary
+        self.path = Path()
+        self._owner_fd: int | None = None
+        self.kept = False
+
+    def __enter__(self) -> Staging:
+        if self.temporary:
+            self.path = Path(tempfile.mkdtemp(prefix="attune-dry-run-"))
+        else:
+            self.base.mkdir(parents=True, exist_ok=True)
+            self.path = self.base / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
+            self.path.mkdir(mode=0o755)
+        _OWN_STAGING.add(os.fspath(self.path))
+        fd = os.open(
+            self.path / OWNER_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644
+        )
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._owner_fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owner_fd is not None:
+            if self.path.exists() and not self.kept:
+                _rmtree(self.path)
+            os.close(self._owner_fd)
+            self._owner_fd = None
+            _OWN_STAGING.discard(os.fspath(self.path))
+
+
+def _owner_alive(staging: Path) -> bool:
+    if os.fspath(staging) in _OWN_STAGING:
+        return True
+    try:
+        fd = os.open(staging / OWNER_FILE, os.O_RDWR)
+    except FileNotFoundError:
+        # The owner died between mkdir and creating its lock file (or is right there):
+        # the folder name carries its pid.
+        pid_text = staging.name[len(STAGING_PREFIX) :].split("-", 1)[0]
+        return pid_text.isdigit() and _pid_alive(int(pid_text))
+    except OSError:
+        return True
+    try:
+        if fcntl is None:  # pragma: no cover
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def _rmtree(path: Path) -> None:
+    def onerror(func: Any, p: str, exc: Any) -> None:
+        # A read-only folder inside (e.g. an extracted archive): make it writable and retry.
+        with contextlib.suppress(OSError):
+            os.chmod(os.path.dirname(p), 0o755)
+            os.chmod(p, 0o755)
+            func(p)
+
+    if os.path.islink(path) or path.is_file():
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        return
+    shutil.rmtree(path, onerror=onerror)
+
+
+# -- the store ---------------------------------------------------------------------------
+
+
+@dataclass
+class Intent:
+    ref: str
+    version: str
+    checksum: str
+    root: str  # the pack tree, relative to the staging folder
+
+    @property
+    def target(self) -> str:
+        return f"{self.ref}-{self.version}"
+
+
+class Store:
+    """The versioned folders, links and sidecars below ``settings.packs_dir``."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.packs_dir = Path(settings.packs_dir)
+        self.meta_dir = self.packs_dir / META_DIR
+        self._depth = 0
+
+    # -- paths ---------------------------------------------------------------------------
+
+    def version_dir(self, ref: str, version: str) -> Path:
+        return self.packs_dir / f"{ref}-{version}"
+
+    def link_path(self, ref: str) -> Path:
+        return self.packs_dir / ref
+
+    def sidecar_path(self, ref: str, version: str) -> Path:
+        return self.meta_dir / ref / f"{version}.json"
+
+    def read_link(self, ref: str) -> str | None:
+        try:
+            return os.readlink(self.link_path(ref))
+        except (FileNotFoundError, OSError):
+            return None
+
+    def check_link_slot(self, ref: str) -> None:
+        """Refuse early when ``<packs_dir>/<ref>`` is something we must not replace."""
+        link = self.link_path(ref)
+        if os.path.lexists(link) and not os.path.islink(link):
+            raise StoreError(
+                f"{link} exists and is not a link managed by attune-packs; move it away first",
+                code="store_conflict",
+            )
+
+    # -- sidecars ------------------------------------------------------------------------
+
+    def read_sidecar(self, ref: str, version: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.sidecar_path(ref, version).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+            return None
+        return data
+
+    def versions_on_disk(self, ref: str) -> list[str]:
+        """Versions of ``ref`` with both a folder and a sidecar."""
+        try:
+            names = os.listdir(self.meta_dir / ref)
+        except FileNotFoundError:
+            return []
+        out = []
+        for name in names:
+            if name.endswith(".json") and not name.startswith("."):
+                version = name[: -len(".json")]
+                if self.version_dir(ref, version).is_dir():
+                    out.append(version)
+        return sorted(out)
+
+    # -- staging -------------------------------------------------------------------------
+
+    def staging(self, *, dry_run: bool = False) -> Staging:
+        return Staging(self.packs_dir, temporary=dry_run)
+
+    def prepare(
+        self, staging: Staging, intent: Intent, sidecar: dict[str, Any], *, sync: bool = True
+    ) -> None:
+        """Write the sidecar and the intent into ``staging`` (tree already there)."""
+        root = staging.path / intent.root
+        if sync:
+            sync_tree(root)
+        atomic_write_text(staging.path / SIDECAR_FILE, json.dumps(sidecar, sort_keys=True))
+        atomic_write_text(
+            staging.path / INTENT_FILE,
+            json.dumps(
+                {
+                    "ref": intent.ref,
+                    "version": intent.version,
+                    "checksum": intent.checksum,
+                    "root": intent.root,
+                }
+            ),
+        )
+
+    @staticmethod
+    def read_intent(staging_path: Path) -> Intent | None:
+        try:
+            data = json.loads((staging_path / INTENT_FILE).read_text(encoding="utf-8"))
+            return Intent(data["ref"], data["version"], data["checksum"], data["root"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    # -- locking and recovery ------------------------------------------------------------
+
+    @contextmanager
+    def locked(self, db: Database | None) -> Iterator[list[str]]:
+        """Hold the home lock; on the outermost entry, run recovery first.
+
+        Yields the list of recovery actions taken (for logging)."""
+        with locking.hold(self.settings.lock_path):
+            self._depth += 1
+            try:
+                actions: list[str] = []
+                if self._depth == 1 and db is not None:
+                    actions = self.recover(db)
+                yield actions
+            finally:
+                self._depth -= 1
+
+    def recover(self, db: Database) -> list[str]:
+        """Make the store agree with the database (see the module docstring)."""
+        actions: list[str] = []
+        try:
+            names = os.listdir(self.packs_dir)
+        except FileNotFoundError:
+            return actions
+        packs = {p.ref: p for p in db.list_packs()}
+        for name in sorted(names):
+            path = self.packs_dir / name
+            if name.startswith(STAGING_PREFIX):
+                if _owner_alive(path):
+                    continue
+                intent = self.read_intent(path)
+                row = packs.get(intent.ref) if intent else None
+                if (
+                    intent is not None
+                    and row is not None
+                    and row.version == intent.version
+                    and row.checksum == intent.checksum
+                ):
+                    self.materialize(path, intent)
+                    actions.append(f"completed the interrupted activation of {intent.target}")
+                else:
+                    _rmtree(path)
+                    actions.append(f"removed the abandoned staging folder {name}")
+            elif name.startswith(TRASH_PREFIX):
+                _rmtree(path)
+                actions.append(f"removed {name}")
+            elif name.startswith(LINK_PREFIX):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+        for ref, row in packs.items():
+            target = f"{ref}-{row.version}"
+            if self.read_link(ref) != target and self.version_dir(ref, row.version).is_dir():
+                if os.path.lexists(self.link_path(ref)) and not os.path.islink(self.link_path(ref)):
+                    continue
+                self.switch_link(ref, target)
+                actions.append(f"pointed {ref} at {target}")
+        try:
+            managed = os.listdir(self.meta_dir)
+        except FileNotFoundError:
+            managed = []
+        for ref in sorted(managed):
+            marker = self.meta_dir / ref / REMOVING_FILE
+            if ref.startswith(".") or not marker.exists():
+                continue
+            if ref in packs:  # the uninstall never committed
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(marker)
+            else:
+                self.remove_pack(ref)
+                actions.append(f"finished removing {ref}")
+        return actions
+
+    def mark_removal(self, ref: str) -> None:
+        """Before an uninstall commits: lets recovery finish it if we die after the commit.
+
+        (A ref missing from the database is only removed from disk with this
+        marker, so pointing attune at another database never deletes packs.)"""
+        atomic_write_text(self.meta_dir / ref / REMOVING_FILE, f"{os.getpid()}\n")
+
+    # -- activation ----------------------------------------------------------------------
+
+    def materialize(self, staging_path: Path, intent: Intent) -> None:
+        """Step 3 of the module docstring: make the committed version visible.
+
+        Idempotent: what a previous, interrupted call already did is skipped."""
+        target = self.version_dir(intent.ref, intent.version)
+        root = staging_path / intent.root
+        trash: Path | None = None
+        if root.is_dir():
+            if os.path.lexists(target):
+                trash = self.packs_dir / f"{TRASH_PREFIX}{secrets.token_hex(6)}"
+                os.rename(target, trash)
+            os.rename(root, target)
+            fsync_dir(self.packs_dir)
+        side = staging_path / SIDECAR_FILE
+        if side.exists():
+            dest = self.sidecar_path(intent.ref, intent.version)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(side, dest)
+            fsync_dir(dest.parent)
+        self.switch_link(intent.ref, intent.target)
+        if trash is not None:
+            _rmtree(trash)
+        _rmtree(staging_path)
+
+    def switch_link(self, ref: str, target_name: str) -> None:
+        """Point ``<packs_dir>/<ref>`` at ``target_name`` atomically (new link, rename over)."""
+        link = self.link_path(ref)
+        if self.read_link(ref) == target_name:
+            return
+        self.check_link_slot(ref)
+        tmp = self.packs_dir / f"{LINK_PREFIX}{ref}-{secrets.token_hex(6)}"
+        os.symlink(target_name, tmp)
+        try:
+            os.replace(tmp, link)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(self.packs_dir)
+
+    def prune(self, ref: str, keep: list[str]) -> list[str]:
+        """Remove every stored version of ``ref`` not in ``keep``; return what went."""
+        removed = []
+        try:
+            names = os.listdir(self.meta_dir / ref)
+        except FileNotFoundError:
+            names = []
+        for name in sorted(names):
+            if not name.endswith(".json") or name.startswith("."):
+                continue
+            version = name[: -len(".json")]
+            if version in keep:
+                continue
+            self._remove_version(ref, version)
+            removed.append(version)
+        return removed
+
+    def _remove_version(self, ref: str, version: str) -> None:
+        folder = self.version_dir(ref, version)
+        trash: Path | None = None
+        if folder.is_dir() and not folder.is_symlink():
+            trash = self.packs_dir / f"{TRASH_PREFIX}{secrets.token_hex(6)}"
+            os.rename(folder, trash)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.sidecar_path(ref, version))
+        if trash is not None:
+            _rmtree(trash)
+
+    def remove_pack(self, ref: str) -> None:
+        """Remove the link, every stored version and the sidecars of ``ref``."""
+        link = self.link_path(ref)
+        if os.path.islink(link):
+            os.unlink(link)
+            fsync_dir(self.packs_dir)
+        self.prune(ref, [])
+        with contextlib.suppress(OSError):
+            for leftover in os.listdir(self.meta_dir / ref):
+                os.unlink(self.meta_dir / ref / leftover)
+            os.rmdir(self.meta_dir / ref)
