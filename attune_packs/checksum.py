@@ -102,12 +102,22 @@ def parse_checksum(value: str, what: str = "checksum") -> str:
     return value
 
 
-def list_files(root: Path) -> list[tuple[bytes, str]]:
-    """Every regular file below ``root`` as ``(relative path bytes, absolute path)``, in hash order."""
-    entries: list[tuple[tuple[bytes, ...], str]] = []
-    # Iterative (a deeply nested tree must not hit the recursion limit); the
-    # DirEntry type tests use d_type, so no stat(2) per entry on most file systems.
-    stack: list[tuple[str, tuple[bytes, ...]]] = [(os.fspath(root), ())]
+def walk_tree(
+    root: str, *, strict: bool
+) -> tuple[list[tuple[bytes, ...]], list[tuple[bytes, ...]], dict[str, str]]:
+    """Files and directories below ``root`` in checksum order, ``.git`` pruned.
+
+    Iterative (a deeply nested tree must not hit the recursion limit); the DirEntry
+    type tests use d_type, so no stat(2) per entry on most file systems.
+
+    Returns (files, dirs, odd) as tuples of name components (bytes).  With
+    ``strict`` a symlink or special file raises :class:`ChecksumError`; without,
+    it is reported in ``odd``.
+    """
+    files: list[tuple[bytes, ...]] = []
+    dirs: list[tuple[bytes, ...]] = []
+    odd: dict[str, str] = {}
+    stack: list[tuple[str, tuple[bytes, ...]]] = [(root, ())]
     while stack:
         directory, parts = stack.pop()
         try:
@@ -124,20 +134,34 @@ def list_files(root: Path) -> list[tuple[bytes, str]]:
                 raise ChecksumError(
                     f"file name is not valid UTF-8: {os.fsencode(entry.path)!r}"
                 ) from None
+            here = (*parts, name)
             try:
-                if entry.is_symlink():
-                    raise ChecksumError(f"symlinks are not allowed in a pack: {entry.path}")
+                # d_type from the directory listing: no stat(2) per entry on Linux.
                 if entry.is_dir(follow_symlinks=False):
-                    stack.append((entry.path, (*parts, name)))
+                    dirs.append(here)
+                    stack.append((entry.path, here))
                     continue
-                is_file = entry.is_file(follow_symlinks=False)
+                if entry.is_file(follow_symlinks=False):
+                    files.append(here)
+                    continue
+                kind = "symlink" if entry.is_symlink() else "special file"
             except OSError as exc:
                 raise ChecksumError(f"cannot stat {entry.path}: {exc.strerror}") from None
-            if not is_file:
-                raise ChecksumError(f"special files are not allowed in a pack: {entry.path}")
-            entries.append(((*parts, name), entry.path))
-    entries.sort(key=lambda item: item[0])
-    return [(b"/".join(parts), path) for parts, path in entries]
+            if strict:
+                what = "symlinks" if kind == "symlink" else "special files"
+                raise ChecksumError(f"{what} are not allowed in a pack: {entry.path}")
+            odd[b"/".join(here).decode()] = kind
+    files.sort()
+    dirs.sort()
+    return files, dirs, odd
+
+
+def list_files(root: Path) -> list[tuple[bytes, str]]:
+    """Every regular file below ``root`` as ``(relative path bytes, absolute path)``, in hash order."""
+    root_s = os.fspath(root)
+    files, _dirs, _odd = walk_tree(root_s, strict=True)
+    prefix = root_s if root_s.endswith(os.sep) else root_s + os.sep
+    return [(rel, prefix + rel.decode()) for rel in (b"/".join(parts) for parts in files)]
 
 
 def _feed_file(h: hashlib._Hash, header: bytes, path: str, buf: bytearray, view: memoryview) -> int:

@@ -591,7 +591,10 @@ def dependency_hook(ctx: DependencyContext) -> None:
         check_runtimes([(manifest.ref, manifest)], bus)
         return
     root = local_candidate(manifest, _root_source(ctx))
-    plan = planner.plan([manifest.ref], local=[root], protect_installed=not opts.force)
+    # Installed packs outside the plan stay protected even with --force: --force is about
+    # the pack being installed (the installer's own dependents check), never a licence to
+    # break other packs through a dependency change.
+    plan = planner.plan([manifest.ref], local=[root], protect_installed=True)
     deps = [item for item in plan.items if item.ref != manifest.ref]
     changes = [item for item in deps if item.action != "keep"]
     # Every runtime, of the pack and of each dependency to install, before anything moves.
@@ -856,27 +859,24 @@ def install_locked(
     pending = {p.ref: p.version for p in lockfile.packs}
     replacing = tuple(sorted(pending))
     installer = Installer(settings, bus, dependency_hook=check_hook(pending))
-    results: list[dict[str, Any]] = []
-    try:
-        for ref in order:
-            p = by_ref[ref]
-            opts = InstallOptions(
-                ref_spec=p.git_ref if p.source_type == "git" else None,
+    jobs = (
+        (
+            by_ref[ref].url,
+            InstallOptions(
+                ref_spec=by_ref[ref].git_ref if by_ref[ref].source_type == "git" else None,
                 force=force,
                 skip_tests=skip_tests,
-                expect_checksum=p.checksum,
+                expect_checksum=by_ref[ref].checksum,
                 installation_method="lockfile",
                 test_timeout=test_timeout or DEFAULT_TEST_TIMEOUT,
                 replacing=replacing,
                 no_registry=True,
-            )
-            try:
-                results.append(installer.install(p.url, opts).to_dict())
-            except AttuneError as exc:
-                if results:
-                    done = ", ".join(f"{r['ref']} {r['version']}" for r in results)
-                    exc.message = f"{exc.message} (already done: {done})"
-                raise
+            ),
+        )
+        for ref in order
+    )
+    try:
+        results = installer.install_each(jobs)
     finally:
         installer.close()
     return results

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 
 def fsync_dir(path: Path) -> None:
@@ -18,23 +20,38 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+@contextlib.contextmanager
+def atomic_output(
+    path: Path, *, mode: int | None = 0o644, suffix: str = ".tmp"
+) -> Iterator[BinaryIO]:
+    """A file (opened ``w+b``) that replaces ``path`` when the ``with`` block ends.
+
+    It is staged next to ``path``, fsynced, given ``mode`` (``None``: keep mkstemp's
+    0600) and renamed over ``path``; the folder entry is then fsynced.  If the
+    block raises, the staged file is removed and ``path`` is left as it was.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        with os.fdopen(fd, "w+b") as fh:
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o644) -> None:
+    """Write ``data`` to ``path`` so readers see the old file or the new one, never half."""
+    with atomic_output(path, mode=mode) as fh:
+        fh.write(data)
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:

@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ from urllib.parse import urlsplit
 
 from attune_packs.errors import NetworkError, SourceError
 from attune_packs.events import Downloading, EventBus, bus_or_null
-from attune_packs.fsutil import fsync_dir
+from attune_packs.fsutil import atomic_output
 
 if TYPE_CHECKING:
     import ssl
@@ -89,10 +88,15 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
-    shown = f"{parts.scheme}://{netloc}{parts.path}" if parts.scheme else parts.path
+    shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
     if parts.query or parts.fragment:
         shown += "?…" if parts.query else "#…"
     return shown
+
+
+def display_location(location: str) -> str:
+    """A URL made safe to show (:func:`redact_url`); a local path (no ``://``) as it is."""
+    return redact_url(location) if "://" in location else location
 
 
 def check_url(url: str, *, allow_http: bool, what: str = "URL") -> str:
@@ -401,14 +405,8 @@ class HttpClient:
         check_url(url, allow_http=self.network.allow_http, what=what)
         dest = Path(dest)
         try:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-        except OSError as exc:
-            raise SourceError(
-                f"cannot write to {dest.parent}: {exc.strerror or exc}", code="io_error"
-            ) from None
-        try:
-            with os.fdopen(fd, "w+b") as fh:
+            # Staged next to dest, fsynced, renamed over it; removed on any failure.
+            with atomic_output(dest, mode=None, suffix=".part") as fh:
                 sink = _FileSink(fh)
                 final, _status, _headers = self._with_retries(
                     url,
@@ -417,22 +415,12 @@ class HttpClient:
                     extra={"Accept-Encoding": "identity"},
                     progress=True,
                 )
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
         except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise SourceError(
                 f"cannot write the download of {redact_url(url)} to {dest.parent}: "
                 f"{exc.strerror or exc}",
                 code="io_error",
             ) from None
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        fsync_dir(dest.parent)
         return Download(
             url=final, path=dest, size=sink.size, checksum="sha256:" + sink.hash.hexdigest()
         )

@@ -40,6 +40,7 @@ from urllib.parse import unquote, urlsplit
 
 from attune_packs.checksum import CHECKSUM_RE
 from attune_packs.errors import IndexError_, NotFound
+from attune_packs.http import display_location, redact_url
 from attune_packs.sources import REF_RE
 
 FORMAT_1_0 = "1.0"
@@ -377,18 +378,6 @@ def sort_entries(packs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------- URLs and times
 
 
-def redact_url(url: str) -> str:
-    """``url`` with any user/password replaced by ``***`` (safe for messages)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparsable URL>"
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return parts._replace(netloc=f"***@{host}").geturl()
-
-
 def url_problem(
     url: str, *, remote: bool = True, allow_http: bool = False, query_ok: bool = False
 ) -> str | None:
@@ -570,7 +559,7 @@ def _schema_errors(error: Any) -> Iterator[tuple[Path_, str]]:
 
 
 def _display(value: Any) -> Any:
-    return redact_url(value) if isinstance(value, str) and "://" in value else value
+    return display_location(value) if isinstance(value, str) else value
 
 
 def _rule_problems(data: Any, *, remote: bool, allow_http: bool) -> Iterator[tuple[Path_, str]]:

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit, urlunsplit
 
 from attune_packs import sources
 from attune_packs.checksum import parse_checksum
@@ -245,14 +244,12 @@ def os_user() -> str:
 
 
 def public_url(url: str | None) -> str | None:
-    """``url`` without credentials, query or fragment (those never reach the database)."""
-    if not url or "://" not in url:
+    """``url`` as it may be stored: credentials, query and fragment never reach the database."""
+    if not url:
         return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    from attune_packs.http import display_location
+
+    return display_location(url)
 
 
 def classify_change(installed: str | None, new: str) -> str:
@@ -417,6 +414,21 @@ class Installer:
 
     # -- install ----------------------------------------------------------------------
 
+    def install_each(self, jobs: Iterable[tuple[str, InstallOptions]]) -> list[dict[str, Any]]:
+        """Install ``(source, options)`` pairs in order, stopping at the first failure,
+        whose one-line message then names what was already installed."""
+        results: list[dict[str, Any]] = []
+        for source, options in jobs:
+            try:
+                results.append(self.install(source, options).to_dict())
+            except AttuneError as exc:
+                if results:
+                    done = ", ".join(f"{r['ref']} {r['version']}" for r in results)
+                    exc.message = f"{exc.message} (already done: {done})"
+                    exc.args = (exc.message,)
+                raise
+        return results
+
     def install(self, source: str, options: InstallOptions | None = None) -> InstallResult:
         options = options or InstallOptions()
         attempt = _Attempt(source=source, options=options, started_at=utcnow())
@@ -530,9 +542,11 @@ class Installer:
                 "dependencies",
                 f"{len(manifest.pack_deps)} packs, {len(manifest.runtime_deps)} runtimes",
             )
+            summary = f"{manifest.ref} {manifest.version}: "
             if options.skip_deps:
                 bus.warning("dependency checks skipped (--skip-deps)")
                 attempt.meta["skipped_dependencies"] = True
+                summary += "skipped"
             else:
                 hook = _resolve_hook(self._hook)
                 ctx = DependencyContext(self, manifest, root, db, options, bus)
@@ -548,7 +562,14 @@ class Installer:
                     if done:
                         attempt.meta["installed_dependencies"] = done
                 self._check_dependents(manifest, db, options.force, options.replacing)
-            bus.step_completed("dependencies")
+                counts: dict[str, int] = {}
+                for d in ctx.report:
+                    status = d.get("status") or "planned"
+                    counts[status] = counts.get(status, 0) + 1
+                summary += (
+                    ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "ok"
+                )
+            bus.step_completed("dependencies", summary)
 
             # test ------------------------------------------------------------------
             tests = self._run_tests(attempt, manifest, root)

@@ -18,7 +18,6 @@ import base64
 import datetime as _dt
 import math
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -296,105 +295,62 @@ def _read_yaml(path: Path, what: str, col: _Collector, field_: str) -> tuple[boo
 
 # --------------------------------------------------------------------------- runtime deps
 
-_RUNTIME_NAME = r"[A-Za-z0-9][A-Za-z0-9._+-]*?"
-_RUNTIME_RE = re.compile(rf"^\s*(?P<name>{_RUNTIME_NAME})\s*(?P<rest>[<>=!~^].*)?$", re.DOTALL)
-_CLAUSE_RE = re.compile(r"^(?P<op>===|==|!=|~=|>=|<=|>|<|=)?(?P<ver>.*)$")
-
-
-def normalize_runtime_constraint(text: str) -> str:
-    """``'>= 3.9 <4'`` -> ``'>=3.9,<4'``; ``'=18'`` -> ``'==18'``, ``'>=v18'`` -> ``'>=18'``.
-
-    Raises ``ValueError`` unless the result is a valid PEP 440 specifier set.
-    """
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-    squeezed = re.sub(r"(===|==|!=|~=|>=|<=|>|<|=)\s+", r"\1", text.strip())
-    clauses = [c for c in re.split(r"[\s,]+", squeezed) if c]
-    if not clauses:
-        raise ValueError("empty constraint")
-    out: list[str] = []
-    for clause in clauses:
-        if clause[0] in "^~" and not clause.startswith("~="):
-            raise ValueError(
-                f"{clause!r}: runtime constraints use >=, <=, >, <, ==, != or ~= (not npm ranges)"
-            )
-        m = _CLAUSE_RE.match(clause)
-        assert m is not None  # the pattern accepts any string
-        op = m.group("op")
-        if not op:
-            raise ValueError(f"{clause!r} needs a comparator such as >= or ==")
-        version = m.group("ver")
-        if version[:1] in ("v", "V") and version[1:2].isdigit():
-            version = version[1:]
-        if not version:
-            raise ValueError(f"{clause!r} has no version after {op!r}")
-        out.append(("==" if op == "=" else op) + version)
-    joined = ",".join(out)
-    try:
-        SpecifierSet(joined)
-    except InvalidSpecifier:
-        raise ValueError(f"{text.strip()!r} is not a valid version constraint") from None
-    return joined
-
 
 def parse_runtime_requirement(text: str) -> RuntimeRequirement:
-    """``'python3>=3.9'`` -> ``RuntimeRequirement('python3', '>=3.9')``; ValueError if malformed."""
-    m = _RUNTIME_RE.match(text)
-    if m is None:
-        raise ValueError(
-            "expected a runtime name optionally followed by a constraint, "
-            "e.g. python3, python3>=3.9, nodejs>=18, shell"
-        )
-    rest = (m.group("rest") or "").strip()
-    constraint = normalize_runtime_constraint(rest) if rest else ""
-    return RuntimeRequirement(m.group("name"), constraint)
+    """``'python3>=3.9'`` -> ``RuntimeRequirement('python3', '>=3.9')``; ValueError if malformed.
+
+    The grammar is :mod:`attune_packs.runtimes`' (the one the install checks with);
+    the constraint is kept in its normalised PEP 440 form.
+    """
+    from attune_packs import runtimes
+
+    name, rest = runtimes.parse_runtime_requirement(text)
+    return RuntimeRequirement(name, runtimes.normalise_constraint(rest))
 
 
 def _runtime_version_value(text: str) -> str:
-    """A runtime minimum/constraint: a bare version (``3.9``) or a specifier set (``>=3.9,<4``)."""
-    from packaging.version import InvalidVersion, Version
+    """A runtime minimum/constraint (``3.9`` means ``>=3.9``), normalised; ValueError if bad."""
+    from attune_packs import runtimes
 
-    stripped = text.strip()
-    if not stripped:
+    if not text.strip():
         raise ValueError("empty value")
-    if stripped[0] in "<>=!~^":
-        return normalize_runtime_constraint(stripped)
-    candidate = stripped[1:] if stripped[:1] in ("v", "V") else stripped
-    try:
-        Version(candidate)
-    except InvalidVersion:
-        raise ValueError(
-            f"{stripped!r} is neither a version (3.9) nor a constraint (>=3.9)"
-        ) from None
-    return stripped
+    return runtimes.normalise_constraint(text)
 
 
 # --------------------------------------------------------------------------- pack deps
 
 
-def parse_pack_requirement(text: str) -> PackRequirement:
+def parse_pack_requirement(text: str | PackRequirement) -> PackRequirement:
     """``'core'`` / ``'core@^1.2'`` -> :class:`PackRequirement`; ValueError if malformed.
 
-    The constraint must be a node-semver range understood by
-    :func:`attune_packs.versioning.parse_constraint`.
+    The one parser of pack requirements (pack.yaml, the command line, lock files,
+    the resolver).  The constraint must be a node-semver range understood by
+    :func:`attune_packs.versioning.parse_constraint`; ``latest`` and a missing
+    constraint both mean the newest release (``*``).
     """
     from attune_packs import versioning
 
-    if "@" in text:
+    if isinstance(text, PackRequirement):
+        ref, constraint = text.ref, (text.constraint or "*").strip()
+    elif not isinstance(text, str):
+        raise ValueError(f"{text!r} is not REF or REF@CONSTRAINT (e.g. core or core@^1.2)")
+    elif "@" in text:
         ref, constraint = (part.strip() for part in text.split("@", 1))
         if not constraint:
-            raise ValueError(f"{text!r} has an empty constraint after '@'")
+            raise ValueError(f"{text!r} has an empty constraint after '@' (e.g. {ref}@^1.2)")
     else:
         ref, constraint = text.strip(), "*"
     if not REF_RE.match(ref):
         raise ValueError(
-            f"{text!r} is not REF or REF@CONSTRAINT (e.g. core or core@^1.2): "
+            f"{str(text)!r} is not REF or REF@CONSTRAINT (e.g. core or core@^1.2): "
             f"pack refs are lowercase letters, digits, '_' and '-', starting with a letter"
         )
+    if constraint.lower() == "latest":
+        constraint = "*"
     try:
         versioning.parse_constraint(constraint)
     except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from None
+        raise ValueError(f"{str(text)!r}: {exc}") from None
     return PackRequirement(ref, constraint)
 
 
@@ -672,10 +628,11 @@ def _check_manifest_doc(
             try:
                 runtime_deps.append(parse_runtime_requirement(item))
             except ValueError as exc:
+                why = getattr(exc, "reason", str(exc))  # runtimes.RuntimeRequirementError
                 col.error(
                     "invalid_runtime_dep",
                     f"runtime_deps[{i}]",
-                    f"runtime dependency {_show(item)} is invalid: {exc}",
+                    f"runtime dependency {_show(item)} is invalid: {why}",
                 )
 
     pack_deps: list[PackRequirement] = []

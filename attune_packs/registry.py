@@ -83,9 +83,9 @@ def local_index_path(url: str, settings: Settings) -> Path:
 
 def display_url(url: str) -> str:
     """A registry URL safe to print (credentials, query and fragment removed)."""
-    from attune_packs.http import redact_url
+    from attune_packs.http import display_location
 
-    return redact_url(url) if "://" in url else url
+    return display_location(url)
 
 
 # --------------------------------------------------------------------------- results

@@ -36,6 +36,7 @@ from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, SourceSpec
 if TYPE_CHECKING:
     from attune_packs.cache import CachedArchive
     from attune_packs.config import RegistryConfig, Settings
+    from attune_packs.gitfetch import GitCheckout
     from attune_packs.http import HttpClient
     from attune_packs.index import IndexEntry, InstallSource
     from attune_packs.registry import Resolved
@@ -80,9 +81,9 @@ def fetch(
 
 
 def _shown(url: str) -> str:
-    from attune_packs.http import redact_url
+    from attune_packs.http import display_location
 
-    return redact_url(url) if "://" in url else url
+    return display_location(url)
 
 
 def _unverified(settings: Settings, bus: EventBus, shown: str) -> None:
@@ -155,6 +156,22 @@ def _fresh_dir(staging: Path, name: str) -> Path:
     return d
 
 
+def _clone(
+    location: str, ref: str | None, settings: Settings, staging: Path, bus: EventBus
+) -> GitCheckout:
+    """Clone ``location`` at ``ref`` into a fresh ``staging/git`` with the network settings."""
+    from attune_packs.gitfetch import clone
+
+    return clone(
+        location,
+        ref,
+        _fresh_dir(staging, "git"),
+        allow_http=settings.network.allow_http,
+        timeout=settings.network.timeout,
+        bus=bus,
+    )
+
+
 # --------------------------------------------------------------------------- direct sources
 
 
@@ -193,21 +210,14 @@ def _fetch_git_url(
     bus: EventBus,
     expected: str | None,
 ) -> FetchedPack:
-    from attune_packs.gitfetch import check_git_ref, check_git_url, clone
+    from attune_packs.gitfetch import check_git_ref, check_git_url
 
     # Refuse bad URLs and refs before warning about checksums.
     check_git_ref(spec.git_ref)
     check_git_url(spec.location, allow_http=settings.network.allow_http)
     if not expected:
         _unverified(settings, bus, _shown(spec.location))
-    checkout = clone(
-        spec.location,
-        spec.git_ref,
-        _fresh_dir(staging, "git"),
-        allow_http=settings.network.allow_http,
-        timeout=settings.network.timeout,
-        bus=bus,
-    )
+    checkout = _clone(spec.location, spec.git_ref, settings, staging, bus)
     return FetchedPack(
         path=checkout.path,
         source_type=GIT,
@@ -345,16 +355,7 @@ def fetch_entry(
 def _registry_git(
     src: InstallSource, location: str, settings: Settings, staging: Path, bus: EventBus
 ) -> FetchedPack:
-    from attune_packs.gitfetch import clone
-
-    checkout = clone(
-        location,
-        src.ref,
-        _fresh_dir(staging, "git"),
-        allow_http=settings.network.allow_http,
-        timeout=settings.network.timeout,
-        bus=bus,
-    )
+    checkout = _clone(location, src.ref, settings, staging, bus)
     return FetchedPack(
         path=checkout.path,
         source_type=REGISTRY,

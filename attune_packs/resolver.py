@@ -37,7 +37,6 @@ Usage::
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,7 +45,7 @@ from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from attune_packs.errors import DependencyError
-from attune_packs.manifest import PackRequirement
+from attune_packs.manifest import PackRequirement, parse_pack_requirement
 from attune_packs.versioning import (
     Constraint,
     VersionKey,
@@ -63,43 +62,7 @@ __all__ = [
     "resolve",
 ]
 
-REF_RE = re.compile(r"[a-z][a-z0-9_-]*")
 MAX_ROUNDS = 20_000  # resolvelib rounds before giving up (bounded wait)
-_LATEST = ("", "*", "latest")
-
-
-def parse_pack_requirement(text: str | PackRequirement) -> PackRequirement:
-    """``"core@^1.2"`` -> ``PackRequirement("core", "^1.2")``; ``"core"`` -> any version.
-
-    ``ref@latest`` means the highest release (same as no constraint).  ValueError names the
-    bad part (a bad ref or an invalid constraint).
-    """
-    if isinstance(text, PackRequirement):
-        req = text
-    else:
-        if not isinstance(text, str):
-            raise ValueError(
-                f"invalid pack requirement {text!r}: expected 'ref' or 'ref@constraint'"
-            )
-        ref, sep, constraint = text.strip().partition("@")
-        if sep and not constraint.strip():
-            raise ValueError(
-                f"invalid pack requirement {text!r}: nothing after '@' (e.g. {ref}@^1.2)"
-            )
-        req = PackRequirement(ref.strip(), constraint.strip() or "*")
-    if not REF_RE.fullmatch(req.ref or ""):
-        raise ValueError(
-            f"invalid pack requirement {str(text)!r}: {req.ref!r} is not a pack ref "
-            "(lowercase letters, digits, '_' and '-', starting with a letter)"
-        )
-    constraint = (req.constraint or "*").strip()
-    if constraint.lower() in _LATEST:
-        constraint = "*"
-    try:
-        parse_constraint(constraint)
-    except ValueError as exc:
-        raise ValueError(f"invalid pack requirement {str(text)!r}: {exc}") from None
-    return PackRequirement(req.ref, constraint)
 
 
 # --------------------------------------------------------------------------- data

@@ -50,6 +50,7 @@ from attune_packs.errors import DependencyError
 
 __all__ = [
     "RuntimeCheck",
+    "RuntimeRequirementError",
     "check_runtimes",
     "clear_cache",
     "detect_version",
@@ -165,25 +166,42 @@ class RuntimeCheck:
 # ------------------------------------------------------------------ parsing helpers
 
 
+class RuntimeRequirementError(ValueError):
+    """A malformed runtime requirement; ``reason`` names the bad part (no prefix)."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        self.text = text
+        self.reason = reason
+        super().__init__(f"invalid runtime requirement {_short(text)}: {reason}")
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = str(value)
+    return repr(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 def parse_runtime_requirement(text: str) -> tuple[str, str]:
     """``"python3>=3.9"`` -> ``("python3", ">=3.9")``; ``"curl"`` -> ``("curl", "")``.
 
-    ``"python3 3.9"`` (name, space, version) is accepted too.  ValueError if malformed.
+    ``"python3 3.9"`` (name, space, version) is accepted too.  The constraint is returned as
+    written (see :func:`normalise_constraint`).  :class:`RuntimeRequirementError` (a
+    ValueError) if malformed.
     """
     if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"invalid runtime requirement {text!r}: expected e.g. python3>=3.9")
+        raise RuntimeRequirementError(str(text), "expected e.g. python3>=3.9")
     m = _REQ_RE.fullmatch(text) or _REQ_SPACE_RE.fullmatch(text)
     if m is None:
-        raise ValueError(
-            f"invalid runtime requirement {text!r}: expected a runtime name with an optional "
-            "constraint, e.g. python3, python3>=3.9, nodejs>=18"
+        raise RuntimeRequirementError(
+            text,
+            "expected a runtime name with an optional constraint, "
+            "e.g. python3, python3>=3.9, nodejs>=18",
         )
     rest = m["rest"].strip()
     if rest:
         try:
             normalise_constraint(rest)
         except ValueError as exc:
-            raise ValueError(f"invalid runtime requirement {text!r}: {exc}") from None
+            raise RuntimeRequirementError(text, str(exc)) from None
     return m["name"], rest
 
 
@@ -209,7 +227,7 @@ def _join_operators(text: str) -> str:
 
 def _normalise_part(part: str, whole: str) -> list[str]:
     def bad(why: str) -> ValueError:
-        where = f"{part!r}" if part == whole else f"{part!r} in {whole!r}"
+        where = _short(part) if part == whole else f"{_short(part)} in {_short(whole)}"
         return ValueError(f"{where} {why}")
 
     m = _CARET_TILDE.fullmatch(part)
@@ -239,10 +257,28 @@ def _normalise_part(part: str, whole: str) -> list[str]:
     op = next(o for o in _SPEC_OPS if spec.startswith(o))
     version = spec[len(op) :]
     if version[:1] in ("v", "V") and op != "===":
-        spec = op + version[1:]
+        version = version[1:]
+    if not version:
+        raise bad(f"has no version after {op!r}")
+    wildcard = _WILDCARD.fullmatch(version)
+    if op == "===":
+        pass  # arbitrary equality: any text
+    elif wildcard or version.endswith("*"):
+        if op not in ("==", "!="):
+            raise bad("uses a wildcard, which only goes with == or != (e.g. ==3.*, 3.x)")
+        if wildcard:
+            version = wildcard[1] + ".*"  # "==3.x" -> "==3.*"
+    else:
+        try:
+            Version(version)
+        except InvalidVersion:
+            raise bad(f"has {version!r}, which is not a version") from None
+    spec = op + version
     try:
         SpecifierSet(spec)
     except InvalidSpecifier:
+        if op == "~=":
+            raise bad("needs at least two version parts after ~= (e.g. ~=3.9)") from None
         raise bad("is not a valid version specifier") from None
     return [spec]
 

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune_packs import locking
-from attune_packs.checksum import FILE_DOMAIN, PREFIX
+from attune_packs.checksum import FILE_DOMAIN, PREFIX, walk_tree
 from attune_packs.errors import ChecksumError, NotFound, StoreError
 from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree
 
@@ -93,57 +93,6 @@ class TreeHash:
     @property
     def count(self) -> int:
         return len(self.files)
-
-
-def _walk(
-    root: str, *, strict: bool
-) -> tuple[list[tuple[bytes, ...]], list[tuple[bytes, ...]], dict[str, str]]:
-    """Files and directories below ``root`` in checksum order, ``.git`` pruned.
-
-    Returns (files, dirs, odd) as tuples of name components (bytes).  With
-    ``strict`` a symlink or special file raises :class:`ChecksumError`; without,
-    it is reported in ``odd``.
-    """
-    files: list[tuple[bytes, ...]] = []
-    dirs: list[tuple[bytes, ...]] = []
-    odd: dict[str, str] = {}
-    stack: list[tuple[str, tuple[bytes, ...]]] = [(root, ())]
-    while stack:
-        directory, parts = stack.pop()
-        try:
-            with os.scandir(directory) as it:
-                children = list(it)
-        except OSError as exc:
-            raise ChecksumError(f"cannot read directory {directory}: {exc.strerror}") from None
-        for entry in children:
-            if entry.name == ".git":
-                continue
-            try:
-                name = entry.name.encode("utf-8")
-            except UnicodeEncodeError:
-                raise ChecksumError(
-                    f"file name is not valid UTF-8: {os.fsencode(entry.path)!r}"
-                ) from None
-            here = (*parts, name)
-            try:
-                # d_type from the directory listing: no stat(2) per entry on Linux.
-                if entry.is_dir(follow_symlinks=False):
-                    dirs.append(here)
-                    stack.append((entry.path, here))
-                    continue
-                if entry.is_file(follow_symlinks=False):
-                    files.append(here)
-                    continue
-                kind = "symlink" if entry.is_symlink() else "special file"
-            except OSError as exc:
-                raise ChecksumError(f"cannot stat {entry.path}: {exc.strerror}") from None
-            if strict:
-                what = "symlinks" if kind == "symlink" else "special files"
-                raise ChecksumError(f"{what} are not allowed in a pack: {entry.path}")
-            odd[b"/".join(here).decode()] = kind
-    files.sort()
-    dirs.sort()
-    return files, dirs, odd
 
 
 _RFLAGS = (
@@ -216,7 +165,7 @@ def hash_tree(root: Path | str, *, strict: bool = True) -> TreeHash:
         raise NotFound(f"no such directory: {root_s}") from None
     if not stat.S_ISDIR(st.st_mode):
         raise ChecksumError(f"not a directory: {root_s}")
-    files, _dirs, odd = _walk(root_s, strict=strict)
+    files, _dirs, odd = walk_tree(root_s, strict=strict)
     h = hashlib.sha256()
     feed = h.update
     sha = hashlib.sha256
@@ -260,7 +209,7 @@ def copy_tree_hashing(
         raise ChecksumError(f"the pack root must be a real directory, not a symlink: {src_s}")
     if not stat.S_ISDIR(st.st_mode):
         raise ChecksumError(f"not a directory: {src_s}")
-    files, dirs, _ = _walk(src_s, strict=True)
+    files, dirs, _ = walk_tree(src_s, strict=True)
     os.mkdir(dst_s, 0o755)
     sprefix, dprefix = src_s + os.sep, dst_s + os.sep
     for parts in dirs:

@@ -29,18 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
-
-
-def tool(name: str) -> str:
-    """Prefer the tool next to this interpreter (the project's venv), then PATH."""
-    local = BIN / name
-    if local.exists():
-        return str(local)
-    found = shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} not found (run from the project's venv: make bench)")
-    return found
+from benchutil import tool
 
 
 def _runner(cmd: list[str] | str, cwd: Path | None):

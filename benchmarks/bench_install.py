@@ -33,17 +33,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
-
-
-def tool(name: str) -> str:
-    local = BIN / name
-    if local.exists():
-        return str(local)
-    found = shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} not found (run from the project's venv: make bench)")
-    return found
+from benchutil import tool
 
 
 def make_pack(root: Path, files: int, ref: str = "bench") -> None:

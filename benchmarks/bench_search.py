@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -32,7 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 
-BIN = Path(sys.executable).parent
+from benchutil import tool
+
 WORDS = [
     "alpha",
     "beta",
@@ -65,16 +65,6 @@ WORDS = [
     "webhook",
     "windows",
 ]
-
-
-def tool(name: str) -> str:
-    local = BIN / name
-    if local.exists():
-        return str(local)
-    found = shutil.which(name)
-    if not found:
-        raise SystemExit(f"{name} not found (run from the project's venv: make bench)")
-    return found
 
 
 def make_index(packs: int) -> dict:

@@ -5,7 +5,10 @@ Every example pack (a folder of ``packs-example`` holding ``pack.yaml``) is
 validated, packed into ``archives/<ref>-<version>.tar.gz`` under a single top
 folder ``<ref>-<version>/``, and listed in an Attune index (format 1.0) whose
 archive sources are relative paths (resolved against the index's folder, see
-DESIGN.md section 4), with the SHA-256 of each archive.
+DESIGN.md section 4), with the SHA-256 of each archive.  Entries come from
+:func:`attune_packs.authoring.entry_from_pack` and the file from
+:func:`attune_packs.index.dump_index`, so the index is byte-for-byte what
+``attune pack index-update`` would write for the same packs.
 
 The archives are deterministic: entries sorted, mtime/uid/gid fixed, modes
 normalised (0755 for folders and ``*.sh``, 0644 otherwise), gzip header mtime 0
@@ -20,10 +23,9 @@ Usage: python scripts/build_examples.py [--check] [--out DIR]
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import gzip
-import hashlib
 import io
-import json
 import os
 import sys
 import tarfile
@@ -43,7 +45,11 @@ SKIP_NAMES = {".git", "__pycache__", ".DS_Store", "node_modules"}
 
 sys.path.insert(0, str(REPO))
 
-from attune_packs.manifest import Manifest, discover_contents, validate_pack  # noqa: E402
+from attune_packs import index as idx  # noqa: E402
+from attune_packs.authoring import entry_from_pack  # noqa: E402
+from attune_packs.checksum import file_checksum  # noqa: E402
+from attune_packs.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
+from attune_packs.manifest import validate_pack  # noqa: E402
 
 
 def source_epoch() -> int:
@@ -115,34 +121,6 @@ def _same_tar(existing: Path, tar: bytes) -> bool:
         return False
 
 
-def index_entry(manifest: Manifest, contents: dict[str, Any], url: str, checksum: str) -> dict:
-    """An Attune index entry (DESIGN.md section 4) for one example pack."""
-    raw = manifest.raw
-    entry: dict[str, Any] = {
-        "ref": manifest.ref,
-        "label": manifest.label,
-        "description": manifest.description,
-        "version": manifest.version,
-        "author": manifest.author or "unknown",
-        "license": manifest.license or "NOASSERTION",
-        "keywords": sorted(set(manifest.tags)),
-        "runtime_deps": sorted(set(raw.get("runtime_deps") or [])),
-        "install_sources": [{"type": "archive", "url": url, "checksum": checksum}],
-        "contents": contents,
-    }
-    if manifest.use_case:
-        entry["use_case"] = manifest.use_case
-    if manifest.email:
-        entry["email"] = manifest.email
-    if manifest.homepage:
-        entry["homepage"] = manifest.homepage
-    if manifest.pack_deps:
-        entry["dependencies"] = {"packs": [str(req) for req in manifest.pack_deps]}
-    if manifest.meta:
-        entry["meta"] = manifest.meta
-    return entry
-
-
 def build(src: Path, out: Path, *, quiet: bool = False) -> dict[str, Any]:
     """Write ``out/archives/*.tar.gz`` and ``out/index.json`` for the packs in ``src``."""
     mtime = source_epoch()
@@ -161,34 +139,30 @@ def build(src: Path, out: Path, *, quiet: bool = False) -> dict[str, Any]:
         target = out / ARCHIVES / name
         tar = tar_bytes(pack_dir, top, mtime)
         if not _same_tar(target, tar):
-            tmp = target.with_name(f".{name}.tmp")
-            tmp.write_bytes(gzip_bytes(tar))
-            os.replace(tmp, target)
-        checksum = "sha256:" + hashlib.sha256(target.read_bytes()).hexdigest()
-        contents = discover_contents(pack_dir, manifest.ref)
-        entries.append(index_entry(manifest, contents, f"{ARCHIVES}/{name}", checksum))
+            atomic_write_bytes(target, gzip_bytes(tar))
+        checksum = file_checksum(target).checksum
+        source = {"type": "archive", "url": f"{ARCHIVES}/{name}", "checksum": checksum}
+        # The entry exactly as ``attune pack index-entry`` / ``index-update`` builds it.
+        entries.append(entry_from_pack(pack_dir, [source]))
         if not quiet:
             print(f"{ARCHIVES}/{name}  {checksum}")
     for stale in (out / ARCHIVES).glob("*.tar.gz"):
         if stale.name not in wanted:
             stale.unlink()
-    entries.sort(key=lambda e: e["ref"])
-    import datetime as dt
-
-    stamp = dt.datetime.fromtimestamp(mtime, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     index = {
         "registry_name": REGISTRY_NAME,
         "registry_url": REGISTRY_URL,
         "version": "1.0",
-        "last_updated": stamp,
-        "packs": entries,
+        "last_updated": idx.format_timestamp(dt.datetime.fromtimestamp(mtime, dt.UTC)),
+        "packs": idx.sort_entries(entries),
     }
-    text = json.dumps(index, indent=2, ensure_ascii=False) + "\n"
+    problems = idx.validate_index_data(index, remote=False)
+    if problems:
+        raise SystemExit("the example index would be invalid: " + "; ".join(problems))
+    text = idx.dump_index(index)
     path = out / INDEX_NAME
     if not path.exists() or path.read_text(encoding="utf-8") != text:
-        tmp = path.with_name(f".{INDEX_NAME}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     if not quiet:
         print(f"{INDEX_NAME}: {len(entries)} packs")
     return index

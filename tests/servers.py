@@ -3,8 +3,8 @@
 ``TestServer`` serves configured :class:`Route` objects and, optionally, a
 static folder (a bare git repository after ``git update-server-info`` is then
 clonable over "dumb" HTTP).  ``TestServer(tls=True)`` serves HTTPS with a
-certificate from a throw-away trustme CA; point ``$ATTUNE_CA_BUNDLE`` at
-``server.ca_bundle`` to trust it.
+certificate from a throw-away trustme CA; :func:`trust_ca` (or, for an autouse
+fixture, :func:`trusting_ca`) points ``$ATTUNE_CA_BUNDLE`` at ``server.ca_bundle``.
 
 Behaviours of a route: a status, extra headers, a delay before answering,
 dripping the body slowly, dropping the connection part-way, omitting
@@ -22,17 +22,25 @@ import ssl
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pytest
 
 __all__ = [
     "Route",
     "TestServer",
+    "combined_ca_bundle",
     "index_doc",
     "index_entry",
     "make_bare_repo",
     "pack_tarball",
+    "sha",
+    "trust_ca",
+    "trusting_ca",
     "write_config",
 ]
 
@@ -365,4 +373,38 @@ def write_config(
     home.mkdir(parents=True, exist_ok=True)
     path = home / "config.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def sha(data: bytes) -> str:
+    """The Attune checksum of some bytes (an archive): ``sha256:`` + hex."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def trust_ca(bundle: Path, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
+    """Make attune trust the CA(s) in ``bundle``: ``$ATTUNE_CA_BUNDLE`` and a fresh SSL context.
+
+    Without ``monkeypatch`` the variable is set directly (a test's monkeypatch that set
+    it before restores it at teardown)."""
+    from attune_packs.http import reset_ssl_context
+
+    if monkeypatch is not None:
+        monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(bundle))
+    else:
+        os.environ["ATTUNE_CA_BUNDLE"] = str(bundle)
+    reset_ssl_context()
+
+
+def trusting_ca(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The body of an autouse fixture: ``yield from trusting_ca(server.ca_bundle, monkeypatch)``."""
+    from attune_packs.http import reset_ssl_context
+
+    trust_ca(bundle, monkeypatch)
+    yield
+    reset_ssl_context()
+
+
+def combined_ca_bundle(path: Path, *servers: TestServer) -> Path:
+    """One PEM file trusting every server's CA (for redirects between servers)."""
+    path.write_bytes(b"".join(server.ca_bundle.read_bytes() for server in servers))
     return path

@@ -372,14 +372,19 @@ def test_repeated_directory_entries_are_fine(box: Box) -> None:
 # --------------------------------------------------------------------------- limits
 
 
-def test_zip_bomb_is_refused_without_writing_it(box: Box) -> None:
-    path = box.src / "bomb.zip"
+def _zip_of_zeros(path: Path, mib: int) -> Path:
+    """A zip of pack.yaml and ``payload.bin``: ``mib`` MiB of zeros, deflated to almost nothing."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("pack.yaml", PACK_YAML)
         with zf.open("payload.bin", "w") as out:
             block = b"\0" * (1 << 20)
-            for _ in range(200):
+            for _ in range(mib):
                 out.write(block)
+    return path
+
+
+def test_zip_bomb_is_refused_without_writing_it(box: Box) -> None:
+    path = _zip_of_zeros(box.src / "bomb.zip", 200)
     assert path.stat().st_size < 1 << 20  # small compressed, 200 MiB decompressed
     box.refuse(path, "'payload.bin'", "max_entry_bytes")
 
@@ -403,13 +408,7 @@ def _lie_about_size(path: Path, member: str, declared: int) -> None:
 
 
 def test_zip_bomb_with_lying_header_sizes_is_refused(box: Box) -> None:
-    path = box.src / "liar.zip"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("pack.yaml", PACK_YAML)
-        with zf.open("payload.bin", "w") as out:
-            block = b"\0" * (1 << 20)
-            for _ in range(64):
-                out.write(block)
+    path = _zip_of_zeros(box.src / "liar.zip", 64)
     _lie_about_size(path, "payload.bin", 1000)  # headers claim 1000 bytes
     with zipfile.ZipFile(path) as zf:
         assert zf.getinfo("payload.bin").file_size == 1000

@@ -17,6 +17,7 @@ from attune_packs.checksum import directory_checksum
 from attune_packs.errors import AttuneError, IndexError_, ManifestError, UsageError
 from attune_packs.events import EventBus
 from tests.conftest import REFERENCE_INDEX, REFERENCE_SCHEMA, run_cli, write_pack
+from tests.servers import index_entry
 
 SHA_A = "sha256:" + "a" * 64
 SHA_B = "sha256:" + "b" * 64
@@ -526,20 +527,10 @@ def write_index(path: Path, *packs: dict[str, Any], stamp: str, name: str = "Reg
 
 
 def entry(ref: str, version: str, checksum: str = SHA_A) -> dict[str, Any]:
-    return {
-        "ref": ref,
-        "label": ref.title(),
-        "description": f"{ref} {version}",
-        "version": version,
-        "author": "Tests",
-        "license": "MIT",
-        "keywords": [],
-        "runtime_deps": [],
-        "install_sources": [
-            {"type": "archive", "url": f"https://e.org/{ref}-{version}.tgz", "checksum": checksum}
-        ],
-        "contents": {k: [] for k in index.CONTENT_KINDS},
-    }
+    archive = {"type": "archive", "url": f"https://e.org/{ref}-{version}.tgz", "checksum": checksum}
+    return index_entry(
+        ref, version, [archive], label=ref.title(), description=f"{ref} {version}", license="MIT"
+    )
 
 
 def merge(*args: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Iterator
@@ -13,13 +12,13 @@ import pytest
 from attune_packs.cache import DownloadCache
 from attune_packs.config import NetworkConfig
 from attune_packs.errors import ChecksumMismatch, NetworkError
-from attune_packs.http import HttpClient, reset_ssl_context
+from attune_packs.http import HttpClient
 from tests.conftest import run_cli
-from tests.servers import TestServer
+from tests.servers import TestServer, sha, trusting_ca
 
 NET = NetworkConfig(timeout=2, connect_timeout=2, retries=1, retry_backoff=0.01)
 DATA = b"archive bytes " * 1000
-SUM = "sha256:" + hashlib.sha256(DATA).hexdigest()
+SUM = sha(DATA)
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +30,7 @@ def tls() -> Iterator[TestServer]:
 
 @pytest.fixture(autouse=True)
 def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(tls.ca_bundle))
-    reset_ssl_context()
-    yield
-    reset_ssl_context()
+    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 def test_download_is_stored_by_checksum_and_reused(tls: TestServer, tmp_path: Path) -> None:
@@ -104,7 +100,7 @@ def test_clean_older_than(tmp_path: Path) -> None:
         f = tmp_path / "f"
         f.write_bytes(data)
         cache.add_local(f, expected=None)
-    old = cache.path_for("sha256:" + hashlib.sha256(old_data).hexdigest())
+    old = cache.path_for(sha(old_data))
     _age(old, 40)
     stale_tmp = cache.tmp / "download-stale"
     stale_tmp.write_bytes(b"x")

@@ -506,4 +506,12 @@ def test_deeply_nested_tree(tmp_path: Path) -> None:
         os.mkdir(current)
     with open(os.path.join(current, "f"), "wb") as fh:
         fh.write(b"deep")
-    assert directory_checksum(root).checksum == framed([(rel, b"deep")])
+    try:
+        assert directory_checksum(root).checksum == framed([(rel, b"deep")])
+    finally:
+        # Remove it bottom-up: pytest's own clean-up (shutil.rmtree) recurses per level.
+        os.remove(os.path.join(current, "f"))
+        while current != str(root):
+            os.rmdir(current)
+            current = os.path.dirname(current)
+        os.rmdir(root)

@@ -25,3 +25,34 @@ def test_known_answers(tmp_path: Path) -> None:
     assert r.json["checksum"] == (
         "sha256:315f5bdb76d078c43b8ac0064e4a0164612b1fce77c869345bfc94c75894edd3"
     )
+
+
+def test_usage_error_is_one_line_exit_2() -> None:
+    r = run_cli("pack", "instal")
+    assert r.exit_code == 2
+    assert r.stdout == ""
+    assert r.stderr.splitlines() == [
+        "error: No such command 'instal'. Did you mean 'install', 'uninstall', 'list'?"
+        " (see 'attune pack --help')"
+    ]
+
+
+def test_usage_error_with_json_output_prints_the_error_document(tmp_path: Path) -> None:
+    r = run_cli("pack", "list", "--bogus", "-o", "json", home=tmp_path)
+    assert r.exit_code == 2
+    assert r.json["error"]["code"] == "usage_error"
+    assert "--bogus" in r.json["error"]["message"]
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_missing_argument_names_it() -> None:
+    r = run_cli("pack", "validate", "-o", "yaml")
+    assert r.exit_code == 2
+    assert "Missing argument 'PATH'" in r.stderr
+    assert r.stdout.startswith("error:\n  code: usage_error\n")
+
+
+def test_pack_alone_shows_help() -> None:
+    r = run_cli("pack")
+    assert r.exit_code == 2
+    assert "Commands:" in r.stdout + r.stderr

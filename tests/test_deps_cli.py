@@ -596,3 +596,78 @@ def test_example_index_installs_dependencies_by_name(home: Path, tmp_path: Path)
         ("shell_tools", "dependency"),
         ("incident_response", "cli"),
     ]
+
+
+def test_deps_and_lock_of_local_paths(home_reg: Path, tmp_path: Path) -> None:
+    from attune_packs.checksum import directory_checksum
+
+    site = write_pack(tmp_path / "site", "site", extra="dependencies:\n  - modern\n")
+    archive = tmp_path / "site.tar.gz"
+    archive.write_bytes(pack_tarball(site))
+    r = attune(home_reg, "deps", str(archive), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json["kind"] == "path"
+    assert [(i["ref"], i["version"]) for i in r.json["order"]] == [
+        ("base", "1.1.0"),
+        ("modern", "1.0.0"),
+        ("site", "1.0.0"),
+    ]
+    lock = tmp_path / "local.lock"
+    r = attune(home_reg, "lock", str(site), "--file", str(lock), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    entry = next(p for p in r.json["packs"] if p["ref"] == "site")
+    assert entry["source"] == {"type": "local_directory", "url": str(site.resolve())}
+    assert entry["checksum"] == directory_checksum(site).checksum
+    assert r.json["requires"] == [str(site.resolve())]
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    r = attune(fresh, "install", "--locked", str(lock), "--progress", "none", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert installed(fresh) == {"base": "1.1.0", "modern": "1.0.0", "site": "1.0.0"}
+    assert audit_rows(fresh)[-1]["source_type"] == "local_directory"
+    # The folder changed after locking: refused, nothing of it activated.
+    (site / "actions").mkdir()
+    (site / "actions" / "new.yaml").write_text("name: new\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    r = attune(other, "install", "--locked", str(lock), "--progress", "none", "-o", "json")
+    one_error(r, "checksum_mismatch")
+    assert "site" not in installed(other) and "site" not in visible_packs(other)
+
+
+def test_git_sources_across_registries_and_lock(home: Path, reg: Path, tmp_path: Path) -> None:
+    from attune_packs.checksum import directory_checksum
+    from tests.servers import make_bare_repo
+
+    gitreg = tmp_path / "gitreg"
+    work = write_pack(tmp_path / "work", "gitpack", "1.0.0", extra="dependencies:\n  - base@~1.0\n")
+    make_bare_repo(work, gitreg / "repos" / "gitpack.git", tags=["v1.0.0"])
+    dirsum = directory_checksum(work).checksum
+    entry = index_entry(
+        "gitpack",
+        "1.0.0",
+        [{"type": "git", "url": "repos/gitpack.git", "ref": "v1.0.0", "checksum": dirsum}],
+        dependencies={"packs": ["base@~1.0"]},
+    )
+    (gitreg / "index.json").write_text(json.dumps(index_doc([entry], name="gitreg")))
+    # gitpack from the first registry; base is not listed there, so the second wins it.
+    configure(home, ("gitreg", gitreg / "index.json"), ("test", reg))
+    r = install(home, "gitpack")
+    assert r.exit_code == 0, r.stderr
+    assert installed(home) == {"base": "1.0.0", "gitpack": "1.0.0"}
+    regs = {a["pack_ref"]: a["registry_name"] for a in audit_rows(home)}
+    assert regs == {"base": "test", "gitpack": "gitreg"}
+    lock = tmp_path / "git.lock"
+    r = attune(home, "lock", "gitpack", "--file", str(lock), "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    entry = next(p for p in r.json["packs"] if p["ref"] == "gitpack")
+    assert entry["source"]["type"] == "git" and entry["source"]["git_ref"] == "v1.0.0"
+    assert entry["source"]["url"] == str(gitreg / "repos" / "gitpack.git")
+    assert entry["checksum"] == dirsum
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    r = attune(fresh, "install", "--locked", str(lock), "--progress", "none", "-o", "json")
+    assert r.exit_code == 0, r.stderr
+    assert installed(fresh) == {"base": "1.0.0", "gitpack": "1.0.0"}
+    row = audit_rows(fresh)[-1]
+    assert (row["source_type"], row["source_ref"], row["checksum_verified"]) == ("git", "v1.0.0", 1)

@@ -126,8 +126,20 @@ def test_dependencies_resolve_inside_the_example_index(index: dict) -> None:
             assert ref in by_ref, requirement
             assert satisfies(by_ref[ref]["version"], constraint or "*"), requirement
     assert by_ref["incident_response"]["dependencies"] == {
-        "packs": ["core_utils@^1.0", "shell_tools@~2.0"]
+        "python_version": ">=3.9",
+        "packs": ["core_utils@^1.0", "shell_tools@~2.0"],
     }
+
+
+def test_index_is_what_the_authoring_tools_write(index: dict) -> None:
+    """Canonical bytes (``attune pack index-update``'s) and entries from ``index-entry``'s code."""
+    from attune_packs.authoring import entry_from_pack
+    from attune_packs.index import dump_index, validate_index_data
+
+    assert INDEX.read_text(encoding="utf-8") == dump_index(index)
+    assert validate_index_data(index, remote=False) == []
+    for entry in index["packs"]:
+        assert entry == entry_from_pack(EXAMPLES / entry["ref"], entry["install_sources"])
 
 
 def test_example_runtimes_and_kinds() -> None:

@@ -12,7 +12,7 @@ from attune_packs.checksum import directory_checksum
 from attune_packs.errors import AttuneError, SourceError
 from attune_packs.gitfetch import GitError, check_git_ref, check_git_url, clone
 from tests.conftest import write_pack
-from tests.servers import TestServer, make_bare_repo
+from tests.servers import TestServer, make_bare_repo, trusting_ca
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +42,8 @@ def server(repos: dict) -> Iterator[TestServer]:
 
 
 @pytest.fixture(autouse=True)
-def trust(server: TestServer, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(server.ca_bundle))
+def trust(server: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    yield from trusting_ca(server.ca_bundle, monkeypatch)
 
 
 def do_clone(url: str, ref: str | None, dest: Path, **kw: object):

@@ -11,8 +11,14 @@ import pytest
 from attune_packs.config import NetworkConfig
 from attune_packs.errors import NetworkError, SourceError
 from attune_packs.events import Downloading, EventBus, Info
-from attune_packs.http import HttpClient, check_url, redact_url, reset_ssl_context
-from tests.servers import TestServer
+from attune_packs.http import (
+    HttpClient,
+    check_url,
+    display_location,
+    redact_url,
+    reset_ssl_context,
+)
+from tests.servers import TestServer, combined_ca_bundle, sha, trust_ca, trusting_ca
 
 FAST = NetworkConfig(timeout=2, connect_timeout=2, retries=2, retry_backoff=0.01)
 
@@ -31,10 +37,7 @@ def plain() -> Iterator[TestServer]:
 
 @pytest.fixture(autouse=True)
 def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(tls.ca_bundle))
-    reset_ssl_context()
-    yield
-    reset_ssl_context()
+    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 def client(net: NetworkConfig = FAST, events: list | None = None, **kw) -> HttpClient:
@@ -55,10 +58,8 @@ def test_download_streams_with_events_and_hash(tls: TestServer, tmp_path: Path) 
     events: list = []
     with client(events=events) as c:
         d = c.download(tls.url("ok.tar.gz"), tmp_path / "out.bin", max_bytes=1 << 20)
-    import hashlib
-
     assert d.size == len(body)
-    assert d.checksum == "sha256:" + hashlib.sha256(body).hexdigest()
+    assert d.checksum == sha(body)
     assert (tmp_path / "out.bin").read_bytes() == body
     assert only_dest(tmp_path) == ["out.bin"]  # no temporary left behind
     progress = [e for e in events if isinstance(e, Downloading)]
@@ -269,6 +270,13 @@ def test_http_allowed_only_with_allow_http(plain: TestServer) -> None:
 def test_redact_url() -> None:
     assert redact_url("https://u:p@h.example/x?q=1") == "https://***@h.example/x?…"
     assert redact_url("https://h.example/x") == "https://h.example/x"
+    assert redact_url("https://h.example/x#token") == "https://h.example/x#…"
+    assert redact_url("//u:p@h.example/x") == "//***@h.example/x"  # the host stays
+    assert redact_url("archives/p.tar.gz") == "archives/p.tar.gz"
+    assert redact_url("http://[::1") == "<invalid URL>"
+    # a local path is shown as it is; a URL redacted
+    assert display_location("/srv/p?.tar.gz") == "/srv/p?.tar.gz"
+    assert display_location("https://u@h.example/i?t=1") == "https://***@h.example/i?…"
 
 
 # --------------------------------------------------------------------------- secret headers
@@ -277,10 +285,7 @@ def test_redact_url() -> None:
 def test_headers_go_only_to_their_origin(tls: TestServer, tmp_path: Path) -> None:
     with TestServer(tls=True, ca_dir=tmp_path) as other:
         # Both servers must be trusted: one bundle holding both CAs.
-        bundle = tmp_path / "both.pem"
-        bundle.write_bytes(tls.ca_bundle.read_bytes() + other.ca_bundle.read_bytes())
-        os.environ["ATTUNE_CA_BUNDLE"] = str(bundle)
-        reset_ssl_context()
+        trust_ca(combined_ca_bundle(tmp_path / "both.pem", tls, other))
         other.route("/elsewhere.tar.gz", b"data")
         own = tls.route("/own.tar.gz", location=other.url("elsewhere.tar.gz"))
         secret = {"Authorization": "Bearer s3cr3t-token"}

@@ -12,7 +12,7 @@ import pytest
 from attune_packs.checksum import directory_checksum, file_checksum
 from attune_packs.config import load_settings
 from attune_packs.errors import AlreadyInstalled, DependencyError
-from attune_packs.events import EventBus
+from attune_packs.events import STEPS, EventBus
 from attune_packs.installer import Installer, InstallOptions, os_user
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import audit_rows, hostile_tar, make_tar, make_zip, snapshot
@@ -294,20 +294,7 @@ def _fault(step: str, home: Path, tmp_path: Path) -> tuple[list[str], str]:
     raise AssertionError(step)
 
 
-@pytest.mark.parametrize(
-    "step",
-    [
-        "resolve",
-        "fetch",
-        "extract",
-        "validate",
-        "verify",
-        "dependencies",
-        "test",
-        "activate",
-        "record",
-    ],
-)
+@pytest.mark.parametrize("step", STEPS)  # every step of events.STEPS
 def test_failure_at_each_step_leaves_state_intact(home: Path, tmp_path: Path, step: str) -> None:
     install(home, write_pack(tmp_path / "v1", version="1.0.0"))
     args, code = _fault(step, home, tmp_path)

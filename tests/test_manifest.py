@@ -17,7 +17,6 @@ from attune_packs.manifest import (
     RuntimeRequirement,
     discover_contents,
     load_manifest,
-    normalize_runtime_constraint,
     parse_pack_requirement,
     parse_runtime_requirement,
     validate_pack,
@@ -373,14 +372,21 @@ MALFORMED: list[tuple[str, bytes, str, str, str]] = [
         (BASE + "python: three\n").encode(),
         "invalid_version_requirement",
         "python",
-        "'three' is neither a version",
+        "'three' is not a version constraint",
     ),
     (
-        "nodejs-npm-range",
-        (BASE + 'nodejs: "^18"\n').encode(),
+        "nodejs-wildcard-minimum",
+        (BASE + 'nodejs: ">=18.x"\n').encode(),
         "invalid_version_requirement",
         "nodejs",
-        "not npm ranges",
+        "'>=18.x' uses a wildcard, which only goes with == or !=",
+    ),
+    (
+        "python-compatible-one-part",
+        (BASE + 'python: "~=3"\n').encode(),
+        "invalid_version_requirement",
+        "python",
+        "'~=3' needs at least two version parts after ~=",
     ),
     # legacy aliases
     (
@@ -452,28 +458,35 @@ MALFORMED: list[tuple[str, bytes, str, str, str]] = [
         (BASE + 'runtime_deps: ["python3>="]\n').encode(),
         "invalid_runtime_dep",
         "runtime_deps[0]",
-        "has no version after '>='",
+        "runtime dependency 'python3>=' is invalid: '>=' has no version after '>='",
     ),
     (
         "runtime-dep-bad-version",
         (BASE + 'runtime_deps: ["python3>=abc"]\n').encode(),
         "invalid_runtime_dep",
         "runtime_deps[0]",
-        "'>=abc' is not a valid version constraint",
+        "'>=abc' has 'abc', which is not a version",
     ),
     (
-        "runtime-dep-npm",
-        (BASE + 'runtime_deps: ["nodejs^18"]\n').encode(),
+        "runtime-dep-caret-no-version",
+        (BASE + 'runtime_deps: ["nodejs^"]\n').encode(),
         "invalid_runtime_dep",
         "runtime_deps[0]",
-        "not npm ranges",
+        "'^' is not a version constraint",
     ),
     (
-        "runtime-dep-no-op",
-        (BASE + 'runtime_deps: ["python3 3.9"]\n').encode(),
+        "runtime-dep-space-word",
+        (BASE + 'runtime_deps: ["python3 three"]\n').encode(),
         "invalid_runtime_dep",
         "runtime_deps[0]",
-        "expected a runtime name",
+        "'three' is not a version constraint",
+    ),
+    (
+        "runtime-dep-wildcard-minimum",
+        (BASE + 'runtime_deps: [python3, "python3>=3.x"]\n').encode(),
+        "invalid_runtime_dep",
+        "runtime_deps[1]",
+        "'>=3.x' uses a wildcard",
     ),
     (
         "runtime-dep-mapping",
@@ -593,7 +606,7 @@ MALFORMED: list[tuple[str, bytes, str, str, str]] = [
         (BASE + "dependencies: {python_version: '>=3.x'}\n").encode(),
         "invalid_version_requirement",
         "dependencies.python_version",
-        "not a valid version constraint",
+        "'dependencies.python_version': '>=3.x' uses a wildcard, which only goes with == or !=",
     ),
     (
         "deps-nodejs-version-list",
@@ -766,12 +779,13 @@ testing: {enabled: true, runners: {python: {type: unittest}}}
         PackRequirement("x", "^1.2 || ^2"),
     ]
     assert [str(d) for d in m.pack_deps] == ["core", "slack@>=2.0.0 <3", "x@^1.2 || ^2"]
+    # runtime minimums are normalised (a bare version is a minimum); attune_version is not
     assert m.version_requirements == {
         "attune_version": ">=1.0 <2",
         "python_version": ">=3.9",
-        "nodejs_version": "18",
-        "python": "3.10",
-        "nodejs": "18",
+        "nodejs_version": ">=18",
+        "python": ">=3.10",
+        "nodejs": ">=18",
     }
     assert m.testing == {"enabled": True, "runners": {"python": {"type": "unittest"}}}
     # raw is the document, JSON-safe (dates as ISO text, binary as base64)
@@ -853,7 +867,7 @@ def test_warnings_do_not_invalidate(tmp_path: Path) -> None:
 
 def test_collects_every_error(tmp_path: Path) -> None:
     text = (
-        "ref: Bad\nlabel: 5\nversion: x\ntags: 1\nruntime_deps: [nodejs^1]\ndependencies: [a@zz]\n"
+        "ref: Bad\nlabel: 5\nversion: x\ntags: 1\nruntime_deps: [nodejs>=x]\ndependencies: [a@zz]\n"
     )
     report = validate_pack(make_pack(tmp_path / "p", text))
     assert codes(report.errors) == [
@@ -887,6 +901,15 @@ def test_collects_every_error(tmp_path: Path) -> None:
         ("python3!=3.10.0", "python3", "!=3.10.0"),
         ("node>v18.1.0", "node", ">18.1.0"),
         ("bash=5", "bash", "==5"),
+        # the runtimes grammar: bare version = minimum, npm-style ranges, wildcards
+        ("python3 3.9", "python3", ">=3.9"),
+        ("python3 >=3.9", "python3", ">=3.9"),
+        ("nodejs^18", "nodejs", ">=18,<19"),
+        ("nodejs ^18.2", "nodejs", ">=18.2,<19"),
+        ("python3^3", "python3", ">=3,<4"),
+        ("python3~3.9", "python3", ">=3.9,<3.10"),
+        ("python3 3.x", "python3", "==3.*"),
+        ("python3==3.x", "python3", "==3.*"),
     ],
 )
 def test_parse_runtime_requirement(text: str, name: str, constraint: str) -> None:
@@ -894,17 +917,36 @@ def test_parse_runtime_requirement(text: str, name: str, constraint: str) -> Non
 
 
 @pytest.mark.parametrize(
-    "text", ["", ">=1", "python3>=", "py thon", "python3^3", "python3 3.9", "x>=1.x", "x<>1"]
+    "text",
+    ["", ">=1", "python3>=", "py thon", "python3 three", "nodejs^", "x>=1.x", "x<>1", "x~=1"],
 )
 def test_parse_runtime_requirement_rejects(text: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^invalid runtime requirement "):
         parse_runtime_requirement(text)
 
 
-def test_normalize_runtime_constraint() -> None:
-    assert normalize_runtime_constraint(">= 3.9 <4") == ">=3.9,<4"
-    with pytest.raises(ValueError, match="needs a comparator"):
-        normalize_runtime_constraint(">=3 4")
+@pytest.mark.parametrize(
+    ("field", "value", "normalised"),
+    [
+        ("python", '"3.9"', ">=3.9"),
+        ("python", "3", ">=3"),
+        ("python", '"v3.11"', ">=3.11"),
+        ("nodejs", '"^18"', ">=18,<19"),
+        ("nodejs", '"~18.2"', ">=18.2,<18.3"),
+        ("python", '"3.x"', "==3.*"),
+        ("python", '">= 3.9 <4"', ">=3.9,<4"),
+        ("python", '"~=3.9"', "~=3.9"),
+        ("python", '"=3.11"', "==3.11"),
+    ],
+)
+def test_runtime_minimum_forms(tmp_path: Path, field: str, value: str, normalised: str) -> None:
+    """Top-level ``python``/``nodejs`` and ``dependencies.*_version`` share the runtimes grammar."""
+    top = load_manifest(make_pack(tmp_path / "top", BASE + f"{field}: {value}\n"))
+    assert top.version_requirements == {field: normalised}
+    nested = load_manifest(
+        make_pack(tmp_path / "nested", BASE + f"dependencies: {{{field}_version: {value}}}\n")
+    )
+    assert nested.version_requirements == {f"{field}_version": normalised}
 
 
 @pytest.mark.parametrize(

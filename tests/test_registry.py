@@ -12,10 +12,9 @@ import pytest
 from attune_packs.config import load_settings
 from attune_packs.errors import AttuneError, NotFound, RegistryError, UsageError
 from attune_packs.events import EventBus
-from attune_packs.http import reset_ssl_context
 from attune_packs.registry import RegistrySet, load_registry, pick_version
 from tests.conftest import REFERENCE_INDEX, run_cli
-from tests.servers import TestServer, index_doc, index_entry, write_config
+from tests.servers import TestServer, index_doc, index_entry, trusting_ca, write_config
 
 SUM_A = "sha256:" + "a" * 64
 SUM_B = "sha256:" + "b" * 64
@@ -37,10 +36,7 @@ def tls() -> Iterator[TestServer]:
 
 @pytest.fixture(autouse=True)
 def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(tls.ca_bundle))
-    reset_ssl_context()
-    yield
-    reset_ssl_context()
+    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 def settings_for(home: Path, registries: list[dict], **kw):

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,22 +19,21 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus
-from attune_packs.http import reset_ssl_context
 from attune_packs.remote import fetch
 from attune_packs.sources import classify
 from tests.conftest import write_pack
 from tests.servers import (
     TestServer,
+    combined_ca_bundle,
     index_doc,
     index_entry,
     make_bare_repo,
     pack_tarball,
+    sha,
+    trust_ca,
+    trusting_ca,
     write_config,
 )
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture(scope="module")
@@ -68,10 +65,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
 
 @pytest.fixture(autouse=True)
 def trust(world: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(world["server"].ca_bundle))
-    reset_ssl_context()
-    yield
-    reset_ssl_context()
+    yield from trusting_ca(world["server"].ca_bundle, monkeypatch)
 
 
 def make_settings(home: Path, registries: list[dict] | None = None, **kw):
@@ -168,8 +162,7 @@ def test_not_an_archive(world: dict, home: Path, tmp_path: Path) -> None:
 def test_archive_from_cache_with_server_stopped(world: dict, home: Path, tmp_path: Path) -> None:
     s = make_settings(home)
     with TestServer(tls=True, ca_dir=tmp_path) as temp:
-        os.environ["ATTUNE_CA_BUNDLE"] = str(temp.ca_bundle)
-        reset_ssl_context()
+        trust_ca(temp.ca_bundle)
         temp.route("/p.tar.gz", world["tarball"])
         url = temp.url("p.tar.gz")
         fetch(classify(url), s, tmp_path / "one", bus(), expected_checksum=world["tar_sum"])
@@ -304,8 +297,7 @@ def test_no_registry_flag(world: dict, home: Path, tmp_path: Path) -> None:
 
 def test_registry_reinstall_with_server_stopped(world: dict, home: Path, tmp_path: Path) -> None:
     with TestServer(tls=True, ca_dir=tmp_path) as temp:
-        os.environ["ATTUNE_CA_BUNDLE"] = str(temp.ca_bundle)
-        reset_ssl_context()
+        trust_ca(temp.ca_bundle)
         temp.route("/p.tar.gz", world["tarball"])
         doc = index_doc([index_entry("demo", "1.0.0", [arch_src(world, url=temp.url("p.tar.gz"))])])
         temp.route("/index.json", json.dumps(doc).encode())
@@ -326,10 +318,7 @@ def test_registry_reinstall_with_server_stopped(world: dict, home: Path, tmp_pat
 def test_archive_headers_only_on_registry_origin(world: dict, home: Path, tmp_path: Path) -> None:
     server = world["server"]
     with TestServer(tls=True, ca_dir=tmp_path, ca=None) as other:
-        bundle = tmp_path / "both.pem"
-        bundle.write_bytes(server.ca_bundle.read_bytes() + other.ca_bundle.read_bytes())
-        os.environ["ATTUNE_CA_BUNDLE"] = str(bundle)
-        reset_ssl_context()
+        trust_ca(combined_ca_bundle(tmp_path / "both.pem", server, other))
         other.route("/elsewhere.tar.gz", world["tarball"])
         own = server.route("/own-origin.tar.gz", world["tarball"])
         entries = [

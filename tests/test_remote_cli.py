@@ -8,7 +8,6 @@ usage), one ``error:`` line on stderr, and nothing installed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -24,12 +23,9 @@ from tests.servers import (
     index_entry,
     make_bare_repo,
     pack_tarball,
+    sha,
     write_config,
 )
-
-
-def sha(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 @pytest.fixture(scope="module")

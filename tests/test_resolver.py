@@ -264,10 +264,10 @@ def test_many_versions_are_abbreviated() -> None:
 
 
 def test_invalid_requirements() -> None:
-    with pytest.raises(DependencyError, match="'Web' is not a pack ref") as info:
+    with pytest.raises(DependencyError, match="'Web' is not REF or REF@CONSTRAINT") as info:
         resolve(["Web"], lookup({}), {})
     assert info.value.code == "invalid_dependency"
-    with pytest.raises(DependencyError, match=r"invalid pack requirement 'web@\^\^1'"):
+    with pytest.raises(DependencyError, match=r"'web@\^\^1': "):
         resolve(["web@^^1"], lookup({}), {})
     reg = registry({"web": {"1.0.0": ["core@>>1"]}})
     with pytest.raises(DependencyError, match=r"web@1.0.0 declares an invalid dependency"):
@@ -499,16 +499,16 @@ def test_parse_pack_requirement(text: str | PackRequirement, ref: str, constrain
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("core@", "nothing after '@'"),
-        ("Core", "is not a pack ref"),
-        ("1core", "is not a pack ref"),
-        ("my.pack", "is not a pack ref"),
+        ("core@", "empty constraint after '@'"),
+        ("Core", "is not REF or REF@CONSTRAINT"),
+        ("1core", "is not REF or REF@CONSTRAINT"),
+        ("my.pack", "is not REF or REF@CONSTRAINT"),
         ("core@^x.y", "invalid version constraint"),
-        ("", "is not a pack ref"),
+        ("", "is not REF or REF@CONSTRAINT"),
     ],
 )
 def test_parse_bad_pack_requirement(text: str, fragment: str) -> None:
-    with pytest.raises(ValueError, match="invalid pack requirement") as info:
+    with pytest.raises(ValueError) as info:
         parse_pack_requirement(text)
     assert fragment in str(info.value)
 

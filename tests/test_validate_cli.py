@@ -166,3 +166,40 @@ def test_real_process_table_and_exit_codes(tmp_path: Path) -> None:
         "'name' are both set with different values; remove 'name' or make them equal)"
     )
     assert "alias_conflict" in r.stdout
+
+
+def test_every_bad_runtime_requirement_is_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One grammar (attune_packs.runtimes) for runtime_deps and the runtime minimums."""
+    text = (
+        BASE
+        + 'runtime_deps: [python3, "python3>=", "nodejs^", "nodejs ^18", "python3 three"]\n'
+        + 'python: ">=3.x"\n'
+        + "dependencies: {nodejs_version: '~=18'}\n"
+    )
+    pack = make_pack(tmp_path / "pack", text)
+    before = (pack / "pack.yaml").read_bytes()
+    rc, out, err = invoke(capsys, "pack", "validate", str(pack))
+    assert rc == 1 and err.startswith(f"error: {pack} is not a valid pack: ")
+    rc, out, err = invoke(capsys, "pack", "validate", str(pack), "-o", "json")
+    assert rc == 1
+    errors = json.loads(out)["errors"]
+    assert [(e["code"], e["field"]) for e in errors] == [
+        ("invalid_runtime_dep", "runtime_deps[1]"),
+        ("invalid_runtime_dep", "runtime_deps[2]"),
+        ("invalid_runtime_dep", "runtime_deps[4]"),
+        ("invalid_version_requirement", "dependencies.nodejs_version"),
+        ("invalid_version_requirement", "python"),
+    ]
+    assert [e["message"] for e in errors] == [
+        "runtime dependency 'python3>=' is invalid: '>=' has no version after '>='",
+        "runtime dependency 'nodejs^' is invalid: '^' is not a version constraint "
+        "(e.g. >=3.9, 18, >=3.9,<4, 3.x)",
+        "runtime dependency 'python3 three' is invalid: 'three' is not a version constraint "
+        "(e.g. >=3.9, 18, >=3.9,<4, 3.x)",
+        "'dependencies.nodejs_version': '~=18' needs at least two version parts after ~= "
+        "(e.g. ~=3.9)",
+        "'python': '>=3.x' uses a wildcard, which only goes with == or != (e.g. ==3.*, 3.x)",
+    ]
+    assert (pack / "pack.yaml").read_bytes() == before

@@ -254,4 +254,5 @@ def lock_cmd(
             state = "written" if written else "unchanged"
         return f"{out}\n\n{file}: {len(lock.packs)} packs, {state}"
 
-    return Rendered(data, text, 0 if up_to_date else 1)
+    messages = [] if up_to_date else [f"error: {file} is missing or out of date"]
+    return Rendered(data, text, 0 if up_to_date else 1, messages)

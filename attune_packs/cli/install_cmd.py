@@ -248,17 +248,10 @@ def install_cmd(
         refresh=refresh,
         installation_method="cli",
     )
-    results: list[dict[str, Any]] = []
     with progress(progress_mode) as bus:
         installer = Installer(settings(), bus)
         try:
-            for source in sources:
-                results.append(installer.install(source, options).to_dict())
-        except AttuneError as exc:
-            if results:
-                done = ", ".join(f"{r['ref']} {r['version']}" for r in results)
-                exc.message = f"{exc.message} (already done: {done})"
-            raise
+            results = installer.install_each((source, options) for source in sources)
         finally:
             installer.close()
 
