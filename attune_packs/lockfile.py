@@ -10,18 +10,18 @@ same packs always give byte-identical files, so a lock file diffs and reviews cl
     # Install exactly these packs with `attune pack install --locked <this file>`.
     version: 1
     requires:
-      - "incident_response@^1.0"
+    - "incident_response@^1.0"
     packs:
-      - ref: "core_utils"
-        version: "1.2.0"
-        source:
-          type: "archive"
-          url: "https://packs.example.org/core_utils-1.2.0.tar.gz"
-          registry: "examples"
-        checksum: "sha256:e956e9e2..."
-        dependencies: []
-        runtime_deps:
-          - "python3>=3.9"
+    - ref: "core_utils"
+      version: "1.2.0"
+      source:
+        type: "archive"
+        url: "https://packs.example.org/core_utils-1.2.0.tar.gz"
+        registry: "examples"
+      checksum: "sha256:e956e9e2..."
+      dependencies: []
+      runtime_deps:
+      - "python3>=3.9"
 
 Fields:
 
@@ -54,9 +54,9 @@ Fields:
     ``runtime_deps``
         runtime requirements, checked for every pack before anything is installed.
 
-Strings are always written double-quoted with only printable ASCII (other characters as
-``\\uXXXX``/``\\UXXXXXXXX`` escapes), keys in the order above, lists in block style,
-two-space indentation, ``\\n`` line ends and a final newline.  Unknown keys are refused
+Written by PyYAML in one fixed style: string values double-quoted and ASCII only
+(other characters escaped), keys in the order above, lists in block style, no line
+wrapping, ``\\n`` line ends and a final newline.  Unknown keys are refused
 when reading, so a typo cannot silently change what gets installed.
 """
 
@@ -148,54 +148,11 @@ class LockFile:
 # --------------------------------------------------------------------------- writing
 
 
-def _q(text: str) -> str:
-    """A YAML double-quoted scalar holding only printable ASCII."""
-    out = ['"']
-    for ch in text:
-        code = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == "\\":
-            out.append("\\\\")
-        elif 0x20 <= code < 0x7F:
-            out.append(ch)
-        elif code <= 0xFFFF:
-            out.append(f"\\u{code:04x}")
-        else:
-            out.append(f"\\U{code:08x}")
-    out.append('"')
-    return "".join(out)
-
-
-def _list(key: str, values: list[str], indent: str) -> list[str]:
-    if not values:
-        return [f"{indent}{key}: []"]
-    return [f"{indent}{key}:"] + [f"{indent}  - {_q(v)}" for v in values]
-
-
 def dump(lock: LockFile) -> str:
     """The canonical text of ``lock`` (see the module docstring)."""
-    lines = [f"version: {FORMAT_VERSION}"]
-    lines += _list("requires", list(lock.requires), "")
-    packs = sorted(lock.packs, key=lambda p: p.ref)
-    if not packs:
-        lines.append("packs: []")
-    else:
-        lines.append("packs:")
-    for p in packs:
-        lines.append(f"  - ref: {_q(p.ref)}")
-        lines.append(f"    version: {_q(p.version)}")
-        lines.append("    source:")
-        lines.append(f"      type: {_q(p.source_type)}")
-        lines.append(f"      url: {_q(p.url)}")
-        if p.git_ref is not None:
-            lines.append(f"      git_ref: {_q(p.git_ref)}")
-        if p.registry is not None:
-            lines.append(f"      registry: {_q(p.registry)}")
-        lines.append(f"    checksum: {_q(p.checksum)}")
-        lines += _list("dependencies", sorted(p.dependencies), "    ")
-        lines += _list("runtime_deps", list(p.runtime_deps), "    ")
-    return HEADER + "\n".join(lines) + "\n"
+    from attune_packs.yamlio import dump_yaml_canonical
+
+    return HEADER + dump_yaml_canonical(lock.to_dict())
 
 
 def write(path: str | Path, lock: LockFile) -> bool:

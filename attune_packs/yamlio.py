@@ -115,3 +115,37 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(
         data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False
     )
+
+
+class _Quoted(str):
+    """A string value written in double quotes."""
+
+
+class _QuotingDumper(_Dumper):  # type: ignore[misc, valid-type]
+    pass
+
+
+_QuotingDumper.add_representer(
+    _Quoted, lambda d, v: d.represent_scalar("tag:yaml.org,2002:str", str(v), style='"')
+)
+
+
+def _quote_values(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _quote_values(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_quote_values(v) for v in obj]
+    return _Quoted(obj) if isinstance(obj, str) else obj
+
+
+def dump_yaml_canonical(data: Any) -> str:
+    """One canonical text for ``data``: keys in the given order, every string value
+    double-quoted, ASCII only (other characters escaped), block style, no line wrapping."""
+    return yaml.dump(
+        _quote_values(data),
+        Dumper=_QuotingDumper,
+        sort_keys=False,
+        allow_unicode=False,
+        default_flow_style=False,
+        width=2**31 - 1,
+    )

@@ -56,3 +56,16 @@ def test_pack_alone_shows_help() -> None:
     r = run_cli("pack")
     assert r.exit_code == 2
     assert "Commands:" in r.stdout + r.stderr
+
+
+def test_reference_copies_are_current() -> None:
+    """tests/data/ holds copies of shared/reference/; they must not drift."""
+    import pytest
+
+    from tests.conftest import SHARED
+
+    data = Path(__file__).resolve().parent / "data"
+    if not (SHARED / "reference").is_dir():
+        pytest.skip("shared/reference/ is not beside this checkout")
+    for name in ("attune-standard-index.json", "index.schema.json"):
+        assert (data / name).read_bytes() == (SHARED / "reference" / name).read_bytes()
