@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from attune_packs import __version__
-from tests.conftest import run_cli
+from tests.conftest import SHARED, run_cli
 
 
 def test_version() -> None:
@@ -60,10 +62,6 @@ def test_pack_alone_shows_help() -> None:
 
 def test_reference_copies_are_current() -> None:
     """tests/data/ holds copies of shared/reference/; they must not drift."""
-    import pytest
-
-    from tests.conftest import SHARED
-
     data = Path(__file__).resolve().parent / "data"
     if not (SHARED / "reference").is_dir():
         pytest.skip("shared/reference/ is not beside this checkout")
