@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from attune_packs import index as idx
-from attune_packs.errors import AttuneError, IndexError_, ManifestError, UsageError
+from attune_packs.errors import AttuneError, IndexError_, ManifestError, NotFound, UsageError
 from attune_packs.events import EventBus, bus_or_null
 
 DEFAULT_AUTHOR = "Unknown"
@@ -131,7 +131,7 @@ def _pack_dir(path: Path) -> Path:
     if path.name == "pack.yaml" and path.is_file():
         path = path.parent
     if not path.exists():
-        raise UsageError(f"no such pack folder: {path}", code="not_found")
+        raise NotFound(f"no such pack folder: {path}")
     if not path.is_dir():
         raise UsageError(f"not a pack folder: {path}", code="not_a_directory")
     return path
@@ -539,7 +539,7 @@ def merge_indices(
         raise UsageError("give at least one input index")
     missing = [os.fspath(p) for p in inputs if not Path(p).exists()]
     if missing:
-        raise UsageError("input index not found: " + ", ".join(missing), code="not_found")
+        raise NotFound("input index not found: " + ", ".join(missing))
     if os.path.lexists(out) and not force:
         raise AttuneError(f"{out} exists; add --force to replace it", code="file_exists")
     problems: list[str] = []

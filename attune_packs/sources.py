@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from attune_packs.errors import UsageError
+from attune_packs.errors import NotFound, UsageError
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 REF_RE = re.compile(r"^[a-z][a-z0-9_-]*\Z")
@@ -64,7 +64,7 @@ def classify(raw: str, ref_spec: str | None = None) -> SourceSpec:
             return SourceSpec(raw, LOCAL_DIRECTORY, os.fspath(path.resolve()))
         if path.is_file():
             return SourceSpec(raw, LOCAL_ARCHIVE, os.fspath(path.resolve()))
-        raise UsageError(f"no such file or directory: {raw}", code="not_found")
+        raise NotFound(f"no such file or directory: {raw}")
     ref, sep, constraint = raw.partition("@")
     if not REF_RE.match(ref):
         raise UsageError(

@@ -316,7 +316,7 @@ def test_index_entry_cli_refusals(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "hunter2" not in r.stdout + r.stderr
     assert r.json["error"]["code"] == "invalid_url"
     r = run_cli("pack", "index-entry", str(tmp_path / "missing"), *GIT)
-    assert r.exit_code == 2 and "no such pack folder" in r.stderr
+    assert r.exit_code == 1 and "no such pack folder" in r.stderr
     (pack / "pack.yaml").write_text("ref: Bad.Ref\n", encoding="utf-8")
     r = run_cli("pack", "index-entry", str(pack), *GIT)
     assert (r.exit_code, r.stdout) == (1, "") and "invalid pack" in r.stderr
@@ -620,7 +620,7 @@ def test_merge_reports_every_problem_and_writes_nothing(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == "old\n"
     assert listing(tmp_path) == ["bad1.json", "bad2.json", "good.json", "out.json"]
     r = merge("--file", str(tmp_path / "new.json"), str(good), str(tmp_path / "nope.json"))
-    assert r.exit_code == 2 and "nope.json" in r.stderr
+    assert r.exit_code == 1 and "nope.json" in r.stderr
     assert not (tmp_path / "new.json").exists()
 
 
