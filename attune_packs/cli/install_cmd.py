@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from attune_packs.cli.common import STATE, Rendered, command, settings, table
+from attune_packs.cli.common import Rendered, command, settings, table
 from attune_packs.cli.root import pack_app
 from attune_packs.errors import AttuneError, UsageError
 
@@ -35,18 +35,10 @@ ProgressOpt = Annotated[
 
 
 def progress(mode: ProgressMode | str) -> AbstractContextManager[EventBus]:
-    """The progress renderer of ``cli/progress.py`` (``-q`` silences ``auto``)."""
-    value = str(mode.value if isinstance(mode, ProgressMode) else mode)
-    if STATE.quiet and value == "auto":
-        value = "none"
-    STATE.progress = value
-    try:
-        from attune_packs.cli.progress import progress_bus
-    except ImportError:  # pragma: no cover - the renderer ships with the package
-        from attune_packs.events import EventBus
+    """The progress renderer of ``cli/progress.py`` (it honours ``-q`` itself)."""
+    from attune_packs.cli.progress import progress_bus
 
-        return nullcontext(EventBus())
-    return progress_bus(value)
+    return progress_bus(str(mode.value if isinstance(mode, ProgressMode) else mode))
 
 
 def _describe(r: dict[str, Any]) -> str:

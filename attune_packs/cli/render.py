@@ -37,7 +37,7 @@ class OutputFormat(StrEnum):
 class State:
     """The options of this run that every command shares (set by the CLI front ends)."""
 
-    __slots__ = ("config", "home", "output", "progress", "quiet", "verbose")
+    __slots__ = ("config", "home", "output", "quiet", "verbose")
 
     def __init__(
         self,
@@ -46,14 +46,12 @@ class State:
         quiet: bool = False,
         home: str | None = None,
         config: str | None = None,
-        progress: str = "auto",
     ) -> None:
         self.output = output
         self.verbose = verbose
         self.quiet = quiet
         self.home = home
         self.config = config
-        self.progress = progress
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
