@@ -13,7 +13,7 @@ from typing import Any
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); SIGTERM gives 143 and SIGHUP 129 (128 + signal)
 
 
 class AttuneError(Exception):
@@ -118,3 +118,27 @@ class PackTestError(AttuneError):
 
 class StoreError(AttuneError):
     code = "store_error"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: stop like Ctrl-C, exit with 128 + the signal number."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        try:
+            name = signal.Signals(signum).name
+        except ValueError:  # pragma: no cover - an unnamed signal
+            name = f"signal {signum}"
+        super().__init__(f"terminated by {name}")
+        self.signum = signum
+        self.exit_code = 128 + signum
+        self.message = f"terminated by {name}"
+        self.code = "terminated"
+
+
+def interruption(exc: KeyboardInterrupt) -> tuple[str, str, int]:
+    """``(message, code, exit status)`` for Ctrl-C or a terminating signal."""
+    if isinstance(exc, Terminated):
+        return exc.message, exc.code, exc.exit_code
+    return "interrupted", "interrupted", EXIT_INTERRUPTED

@@ -36,6 +36,18 @@ class CliResult:
         return json.loads(self.stdout)
 
 
+def _cli_env(home: Path | None, env: dict[str, str] | None) -> dict[str, str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")}
+    full_env["NO_COLOR"] = "1"
+    full_env["PYTHONUTF8"] = "1"
+    full_env.pop("_ATTUNE_COMPLETE", None)
+    if home is not None:
+        full_env["ATTUNE_HOME"] = str(home)
+    if env:
+        full_env.update(env)
+    return full_env
+
+
 def run_cli(
     *args: str,
     home: Path | None = None,
@@ -43,25 +55,52 @@ def run_cli(
     input: str | None = None,
     cwd: Path | None = None,
     timeout: float = 120,
+    process: bool = False,
 ) -> CliResult:
-    """Run the real ``attune`` command in a subprocess (the way users and CI do)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("ATTUNE_")}
-    full_env["NO_COLOR"] = "1"
-    full_env["PYTHONUTF8"] = "1"
-    if home is not None:
-        full_env["ATTUNE_HOME"] = str(home)
-    if env:
-        full_env.update(env)
-    proc = subprocess.run(
-        [sys.executable, "-m", "attune_packs", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        input=input,
-        cwd=cwd,
-        timeout=timeout,
-    )
-    return CliResult(proc.returncode, proc.stdout, proc.stderr)
+    """Run ``attune ARGS...``: in this process (fast), or with ``process=True`` as a
+    real subprocess, where that matters (signals, hangs, crashes, start-up)."""
+    full_env = _cli_env(home, env)
+    if process:
+        proc = subprocess.run(
+            [sys.executable, "-m", "attune_packs", *args],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            input=input,
+            cwd=cwd,
+            timeout=timeout,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+    return _run_in_process(list(args), full_env, input, cwd)
+
+
+def _run_in_process(
+    args: list[str], env: dict[str, str], input: str | None, cwd: Path | None
+) -> CliResult:
+    import contextlib
+    import io
+
+    from attune_packs.cli.app import run
+
+    saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+    out, err = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.stdin = io.StringIO(input or "")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = run(args)
+            except SystemExit as exc:  # pragma: no cover - run() returns its code
+                code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.stdin = saved_stdin
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    return CliResult(code, out.getvalue(), err.getvalue())
 
 
 def write_pack(

@@ -148,7 +148,7 @@ def test_plain_mode_is_silent_when_quiet() -> None:
 
 
 def test_quiet_defaults_to_the_cli_state(monkeypatch) -> None:
-    from attune_packs.cli.common import STATE
+    from attune_packs.cli.render import STATE
 
     monkeypatch.setattr(STATE, "quiet", True)
     err = io.StringIO()

@@ -1,4 +1,4 @@
-"""The typer-free rendering core (``cli/render.py``) and the fast dispatcher's rules."""
+"""The rendering core (``cli/render.py``) and the start-up cost of a command."""
 
 from __future__ import annotations
 
@@ -101,8 +101,6 @@ def test_run_guarded_renders_and_maps_errors(capsys: pytest.CaptureFixture[str])
 
     assert run_guarded(bug) == 1
     assert "error: internal error: ValueError: bad" in capsys.readouterr().err
-    with pytest.raises(ValueError):
-        run_guarded(bug, passthrough=(ValueError,))
 
 
 def test_quiet_keeps_errors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -112,20 +110,20 @@ def test_quiet_keeps_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert capsys.readouterr().err == "error: e\n"
 
 
-def test_fast_dispatcher_leaves_other_commands_to_typer() -> None:
-    from attune_packs.cli.fast import dispatch, parse_args
+def test_search_options_are_parsed_and_checked() -> None:
+    from attune_packs.cli.parse import parse
+    from attune_packs.errors import UsageError
 
-    assert dispatch(["pack", "install", "x"]) is None
-    assert dispatch(["-v", "pack", "checksum", "x"]) is None  # global options: typer's
-    assert parse_args(("pack", "nope"), ["x"]) is None
-    ns = parse_args(("pack", "search"), ["q", "--limit=5", "--refresh", "--registry", "r"])
-    assert ns is not None and (ns.query, ns.limit, ns.refresh, ns.registry) == ("q", 5, True, "r")
+    inv = parse(["pack", "search", "q", "--limit=5", "--refresh", "--registry", "r"])
+    v = inv.values
+    assert (v["query"], v["limit"], v["refresh"], v["registry"]) == ("q", 5, True, "r")
     for bad in (["q", "--limit", "0"], ["q", "--limit", "x"], ["q", "--limit", "-1"], ["-q"]):
-        assert parse_args(("pack", "search"), bad) is None, bad
+        with pytest.raises(UsageError):
+            parse(["pack", "search", *bad])
 
 
-def test_no_typer_on_the_fast_path(tmp_path: Path) -> None:
-    """The dispatcher, the runners and the render core never import typer (or tabulate
+def test_no_heavy_imports_for_a_plain_command(tmp_path: Path) -> None:
+    """Parsing, the command and the render core import no CLI framework (nor tabulate
     for ASCII tables)."""
     (tmp_path / "f").write_bytes(b"x")
     code = (

@@ -1,1 +1,1 @@
-"""The typer command-line interface: thin commands over the core services."""
+"""The command line: one declared grammar, thin commands over the core services."""

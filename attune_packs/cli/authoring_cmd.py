@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING
 
-import typer
-
-from attune_packs.cli.common import STATE, OutputFormat, Rendered, command, err_line
-from attune_packs.cli.root import pack_app
+from attune_packs.cli.grammar import DIRS, FILES, Arg, Opt, command
+from attune_packs.cli.render import STATE, OutputFormat, Rendered, err_line
 from attune_packs.errors import UsageError
 from attune_packs.events import EventBus
 from attune_packs.events import Warning as WarningEvent
@@ -18,45 +15,26 @@ if TYPE_CHECKING:
     from attune_packs.authoring import SourceOptions
 
 
-class EntryFormat(StrEnum):
-    json = "json"
-    yaml = "yaml"
-
-
-PackPath = Annotated[
-    Path, typer.Argument(metavar="PATH", help="The pack folder (holding pack.yaml).")
-]
-GitUrl = Annotated[
-    str | None,
-    typer.Option("--git-url", metavar="URL", help="https:// git repository of the pack."),
-]
-GitRef = Annotated[
-    str | None,
-    typer.Option(
+PACK_PATH = Arg("path", type=Path, help="The pack folder (holding pack.yaml).", complete=DIRS)
+SOURCE_OPTIONS = (
+    Opt("--git-url", metavar="URL", help="https:// git repository of the pack."),
+    Opt(
         "--git-ref",
         metavar="REF",
         help="Commit to install (40-hex SHA; a branch or tag gets a warning). Needs --git-url.",
     ),
-]
-ArchiveUrl = Annotated[
-    str | None,
-    typer.Option("--archive-url", metavar="URL", help="https:// URL of a release archive."),
-]
-ArchiveChecksum = Annotated[
-    str | None,
-    typer.Option(
+    Opt("--archive-url", metavar="URL", help="https:// URL of a release archive."),
+    Opt(
         "--archive-checksum",
         metavar="sha256:HEX",
         help="SHA-256 of the exact archive bytes (never downloaded). Needs --archive-url.",
     ),
-]
-KeepHistory = Annotated[
-    bool,
-    typer.Option(
-        "--keep-history",
-        help="Keep earlier versions of each ref (writes index format 1.1).",
-    ),
-]
+)
+KEEP_HISTORY = Opt(
+    "--keep-history",
+    flag=True,
+    help="Keep earlier versions of each ref (under the newest entry's meta.releases).",
+)
 
 
 def _bus() -> EventBus:
@@ -81,32 +59,32 @@ def _sources(
     return SourceOptions(git_url, git_ref, archive_url, checksum)
 
 
-def _entry_format(given: EntryFormat | None) -> str:
+def _entry_format(given: str | None) -> str:
     """--format picks the entry's serialisation; -o json|yaml is an alias of it."""
     if STATE.output is OutputFormat.table:
-        return (given or EntryFormat.json).value
-    if given is not None and given.value != STATE.output.value:
-        raise UsageError(
-            f"--format {given.value} and --output {STATE.output.value} disagree; give one"
-        )
+        return given or "json"
+    if given is not None and given != STATE.output.value:
+        raise UsageError(f"--format {given} and --output {STATE.output.value} disagree; give one")
     return STATE.output.value
 
 
-@command(pack_app, "index-entry")
-def index_entry_cmd(
-    path: PackPath,
-    git_url: GitUrl = None,
-    git_ref: GitRef = None,
-    archive_url: ArchiveUrl = None,
-    archive_checksum: ArchiveChecksum = None,
-    format: Annotated[
-        EntryFormat | None,
-        typer.Option(
-            "--format",
-            help="Serialisation of the entry: json (default) or yaml. -o json|yaml is the same.",
-            case_sensitive=False,
-        ),
-    ] = None,
+@command(
+    "index-entry",
+    PACK_PATH,
+    *SOURCE_OPTIONS,
+    Opt(
+        "--format",
+        choices=("json", "yaml"),
+        help="Serialisation of the entry: json (default) or yaml. -o json|yaml is the same.",
+    ),
+)
+def index_entry(
+    path: Path,
+    git_url: str | None,
+    git_ref: str | None,
+    archive_url: str | None,
+    archive_checksum: str | None,
+    format: str | None,
 ) -> Rendered:
     """Print the registry index entry of a pack (stdout holds only the entry).
 
@@ -115,7 +93,6 @@ def index_entry_cmd(
     the one you give. At least one source is required; URLs must be https://
     without credentials, query or fragment.
 
-    \b
     Example:
       attune pack index-entry ./slack --git-url https://github.com/acme/slack.git \\
         --git-ref 0123456789abcdef0123456789abcdef01234567 > entry.json
@@ -132,34 +109,41 @@ def index_entry_cmd(
     return Rendered(built.entry, text)
 
 
-@command(pack_app, "index-update")
-def index_update_cmd(
-    path: PackPath,
-    index_file: Annotated[
-        Path, typer.Option("--index", metavar="FILE", help="The index.json to update.")
-    ],
-    git_url: GitUrl = None,
-    git_ref: GitRef = None,
-    archive_url: ArchiveUrl = None,
-    archive_checksum: ArchiveChecksum = None,
-    update: Annotated[
-        bool, typer.Option("--update", help="Replace the entry if the ref is already listed.")
-    ] = False,
-    keep_history: KeepHistory = False,
-    create: Annotated[
-        bool,
-        typer.Option(
-            "--create", help="Start a new index if FILE is missing (needs the two options below)."
-        ),
-    ] = False,
-    registry_name: Annotated[
-        str | None,
-        typer.Option("--registry-name", metavar="NAME", help="With --create: the registry name."),
-    ] = None,
-    registry_url: Annotated[
-        str | None,
-        typer.Option("--registry-url", metavar="URL", help="With --create: its https:// URL."),
-    ] = None,
+@command(
+    "index-update",
+    PACK_PATH,
+    Opt(
+        "--index",
+        dest="index_file",
+        type=Path,
+        metavar="FILE",
+        required=True,
+        complete=FILES,
+        help="The index.json to update.",
+    ),
+    *SOURCE_OPTIONS,
+    Opt("--update", flag=True, help="Replace the entry if the ref is already listed."),
+    KEEP_HISTORY,
+    Opt(
+        "--create",
+        flag=True,
+        help="Start a new index if FILE is missing (needs the two options below).",
+    ),
+    Opt("--registry-name", metavar="NAME", help="With --create: the registry name."),
+    Opt("--registry-url", metavar="URL", help="With --create: its https:// URL."),
+)
+def index_update(
+    path: Path,
+    index_file: Path,
+    git_url: str | None,
+    git_ref: str | None,
+    archive_url: str | None,
+    archive_checksum: str | None,
+    update: bool,
+    keep_history: bool,
+    create: bool,
+    registry_name: str | None,
+    registry_url: str | None,
 ) -> Rendered:
     """Add a pack's entry to an index file (or replace it with --update).
 
@@ -167,7 +151,6 @@ def index_update_cmd(
     last_updated changes only when the content does (set SOURCE_DATE_EPOCH for
     reproducible stamps). An invalid index is refused and left untouched.
 
-    \b
     Example:
       attune pack index-update --index index.json ./slack --update \\
         --git-url https://github.com/acme/slack.git --git-ref "$GITHUB_SHA"
@@ -197,26 +180,34 @@ def index_update_cmd(
     return Rendered(result.to_dict(), line)
 
 
-@command(pack_app, "index-merge")
-def index_merge_cmd(
-    inputs: Annotated[
-        list[Path],
-        typer.Argument(
-            metavar="INPUT",
-            help="Index files; the first gives the registry identity and wins ties.",
-        ),
-    ],
-    file: Annotated[Path, typer.Option("--file", metavar="OUT", help="The merged index to write.")],
-    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists.")] = False,
-    keep_history: KeepHistory = False,
-) -> Rendered:
+@command(
+    "index-merge",
+    Arg(
+        "inputs",
+        nargs="+",
+        type=Path,
+        metavar="INPUT",
+        complete=FILES,
+        help="Index files; the first gives the registry identity and wins ties.",
+    ),
+    Opt(
+        "--file",
+        type=Path,
+        metavar="OUT",
+        required=True,
+        complete=FILES,
+        help="The merged index to write.",
+    ),
+    Opt("--force", flag=True, help="Replace OUT if it exists."),
+    KEEP_HISTORY,
+)
+def index_merge(inputs: list[Path], file: Path, force: bool, keep_history: bool) -> Rendered:
     """Merge index files into one: per ref the highest version wins.
 
     Every input is validated first (every problem of every input is reported);
     OUT takes the first input's registry name and URL and the latest
     last_updated, and is written once, atomically, only if all succeeded.
 
-    \b
     Example:
       attune pack index-merge --file combined.json team-a.json team-b.json
     """

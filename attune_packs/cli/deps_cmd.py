@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from attune_packs.cli.common import Rendered, command, settings, table
-from attune_packs.cli.root import pack_app
+from attune_packs.cli.grammar import FILES, Arg, Opt, command
+from attune_packs.cli.render import Rendered, settings, table
 from attune_packs.errors import UsageError
 
 if TYPE_CHECKING:
     from attune_packs.events import EventBus
 
-RegistryOpt = Annotated[
-    str | None,
-    typer.Option("--registry", metavar="NAME", help="Resolve in this registry only."),
-]
-NoRegistryOpt = Annotated[bool, typer.Option("--no-registry", help="Never consult a registry.")]
-RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Re-download registry indices now.")]
+RESOLVE_OPTIONS = (
+    Opt("--registry", metavar="NAME", help="Resolve in this registry only."),
+    Opt("--no-registry", flag=True, help="Never consult a registry."),
+    Opt("--refresh", flag=True, help="Re-download registry indices now."),
+)
 
 
 def _bus() -> EventBus:
@@ -98,34 +95,35 @@ def _tree_rows(nodes: list[dict[str, Any]]) -> list[list[str]]:
     return rows
 
 
-@command(pack_app, "deps")
-def deps_cmd(
-    target: Annotated[
-        str,
-        typer.Argument(
-            metavar="REF|PATH",
-            help="An installed pack (ref), a registry requirement (ref@^1.2) or a pack "
-            "folder or archive.",
-        ),
-    ],
-    registry: RegistryOpt = None,
-    no_registry: NoRegistryOpt = False,
-    refresh: RefreshOpt = False,
-) -> Rendered:
-    """Show the resolved dependency tree: every pack, the version chosen, whether it is
-    kept (installed), installed, upgraded or downgraded, the constraint that led to it
-    and where it would come from. Nothing is installed.
+@command(
+    "deps",
+    Arg(
+        "target",
+        metavar="REF|PATH",
+        complete=FILES,
+        help="An installed pack (ref), a registry requirement (ref@^1.2) or a pack "
+        "folder or archive.",
+    ),
+    *RESOLVE_OPTIONS,
+)
+def deps(target: str, registry: str | None, no_registry: bool, refresh: bool) -> Rendered:
+    """Show the resolved dependency tree of a pack, without installing anything.
+
+    Every pack is listed with the version chosen, whether it is kept (installed),
+    installed, upgraded or downgraded, the constraint that led to it and where it
+    would come from.
 
     An installed REF keeps its version; a requirement that is not installed, or a
     PATH, is resolved over the installed packs and the registries, exactly as
     `attune pack install` would. Exit 1 with an explanation when it cannot be
     satisfied.
 
-    Examples: attune pack deps incident_response
-              attune pack deps 'incident_response@^1' -o json
-              attune pack deps ./my-pack
+    Examples:
+      attune pack deps incident_response
+      attune pack deps 'incident_response@^1' -o json
+      attune pack deps ./my-pack
     """
-    from attune_packs import deps
+    from attune_packs import deps as planning
     from attune_packs.db import open_database
     from attune_packs.resolver import parse_pack_requirement
 
@@ -134,13 +132,13 @@ def deps_cmd(
     bus = _bus()
     db = open_database(s, readonly=True)
     try:
-        planner = deps.Planner(
+        planner = planning.Planner(
             s, db=db, bus=bus, registry=registry, no_registry=no_registry, refresh=refresh
         )
-        if deps.looks_like_path(target):
-            pack = deps.load_local(target, s, checksum=False)
+        if planning.looks_like_path(target):
+            pack = planning.load_local(target, s, checksum=False)
             root = pack.manifest.ref
-            cand = deps.local_candidate(pack.manifest, pack.source)
+            cand = planning.local_candidate(pack.manifest, pack.source)
             plan = planner.plan([root], local=[cand])
             kind = "path"
         else:
@@ -186,38 +184,48 @@ def deps_cmd(
 # --------------------------------------------------------------------------- lock
 
 
-@command(pack_app, "lock")
-def lock_cmd(
-    requirements: Annotated[
-        list[str],
-        typer.Argument(
-            metavar="REQUIREMENT...",
-            help="Registry requirements (ref, ref@1.2.3, ref@^1.2) and pack folders or archives.",
-        ),
-    ],
-    file: Annotated[
-        str,
-        typer.Option("--file", "-f", metavar="FILE", help="The lock file to write."),
-    ] = "attune-packs.lock",
-    check: Annotated[
-        bool,
-        typer.Option(
-            "--check",
-            help="Write nothing; exit 1 if FILE is missing or differs from a fresh lock.",
-        ),
-    ] = False,
-    registry: RegistryOpt = None,
-    no_registry: NoRegistryOpt = False,
-    refresh: RefreshOpt = False,
+@command(
+    "lock",
+    Arg(
+        "requirements",
+        nargs="+",
+        metavar="REQUIREMENT",
+        complete=FILES,
+        help="Registry requirements (ref, ref@1.2.3, ref@^1.2) and pack folders or archives.",
+    ),
+    Opt(
+        "--file",
+        "-f",
+        metavar="FILE",
+        default="attune-packs.lock",
+        complete=FILES,
+        help="The lock file to write.",
+    ),
+    Opt(
+        "--check",
+        flag=True,
+        help="Write nothing; exit 1 if FILE is missing or differs from a fresh lock.",
+    ),
+    *RESOLVE_OPTIONS,
+)
+def lock(
+    requirements: list[str],
+    file: str,
+    check: bool,
+    registry: str | None,
+    no_registry: bool,
+    refresh: bool,
 ) -> Rendered:
-    """Resolve requirements (from the registries, ignoring what is installed) and write
-    a lock file: exact versions, sources and checksums of every pack, sorted by ref,
-    in one canonical form (the same set gives the same bytes). Install it with
-    `attune pack install --locked FILE`.
+    """Write a lock file: the exact versions, sources and checksums of every pack.
 
-    Examples: attune pack lock incident_response
-              attune pack lock 'core_utils@^1' ./my-pack --file site.lock
-              attune pack lock incident_response --check
+    Requirements are resolved from the registries, ignoring what is installed;
+    the file is sorted by ref in one canonical form (the same set gives the same
+    bytes). Install it with `attune pack install --locked FILE`.
+
+    Examples:
+      attune pack lock incident_response
+      attune pack lock 'core_utils@^1' ./my-pack --file site.lock
+      attune pack lock incident_response --check
     """
     from attune_packs import deps, lockfile
 

@@ -3,42 +3,32 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager
-from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from attune_packs.cli.common import Rendered, command, settings, table
-from attune_packs.cli.root import pack_app
+from attune_packs.cli.grammar import FILES, REFS, Arg, Opt, command
+from attune_packs.cli.render import Rendered, settings, table
 from attune_packs.errors import AttuneError, UsageError
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from attune_packs.events import EventBus
 
-
-class ProgressMode(StrEnum):
-    auto = "auto"
-    plain = "plain"
-    json = "json"
-    none = "none"
-
-
-ProgressOpt = Annotated[
-    ProgressMode,
-    typer.Option(
-        "--progress",
-        help="Progress on stderr: auto (bars on a terminal, lines otherwise), plain, json, none.",
-        case_sensitive=False,
-    ),
-]
+PROGRESS_MODES = ("auto", "plain", "json", "none")
+ProgressOpt = Opt(
+    "--progress",
+    metavar="MODE",
+    choices=PROGRESS_MODES,
+    default="auto",
+    help="Progress on stderr: auto (bars on a terminal, lines otherwise), plain, json, none.",
+)
 
 
-def progress(mode: ProgressMode | str) -> AbstractContextManager[EventBus]:
+def progress_bus(mode: str) -> AbstractContextManager[EventBus]:
     """The progress renderer of ``cli/progress.py`` (it honours ``-q`` itself)."""
-    from attune_packs.cli.progress import progress_bus
+    from attune_packs.cli import progress
 
-    return progress_bus(str(mode.value if isinstance(mode, ProgressMode) else mode))
+    return progress.progress_bus(mode)
 
 
 def _describe(r: dict[str, Any]) -> str:
@@ -117,67 +107,52 @@ def _plan_table(rows: list[dict[str, Any]]) -> str:
     return table(body, ["#", "pack", "version", "action", "installed", "from", "required by"])
 
 
-@command(pack_app, "install")
-def install_cmd(
-    sources: Annotated[
-        list[str] | None,
-        typer.Argument(
-            metavar="SOURCE...",
-            help="A pack folder, a local archive (.zip .tar.gz .tgz .tar), an archive URL, "
-            "a git URL, or a registry requirement (ref, ref@1.2.3, ref@^1.2, ref@latest).",
-            show_default=False,
-        ),
-    ] = None,
-    ref_spec: Annotated[
-        str | None,
-        typer.Option("--ref-spec", metavar="R", help="Git branch, tag or commit to install."),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Reinstall the same version even if its content differs."),
-    ] = False,
-    skip_deps: Annotated[
-        bool, typer.Option("--skip-deps", help="Do not check or install dependencies.")
-    ] = False,
-    skip_tests: Annotated[
-        bool, typer.Option("--skip-tests", help="Do not run the pack's own tests.")
-    ] = False,
-    no_registry: Annotated[
-        bool, typer.Option("--no-registry", help="Never consult a registry.")
-    ] = False,
-    registry: Annotated[
-        str | None,
-        typer.Option(
-            "--registry", metavar="NAME", help="Resolve requirements in this registry only."
-        ),
-    ] = None,
-    expect_checksum: Annotated[
-        str | None,
-        typer.Option(
-            "--expect-checksum",
-            metavar="sha256:HEX",
-            help="Refuse unless the pack (directory checksum) or the archive has this checksum.",
-        ),
-    ] = None,
-    dry_run: Annotated[
-        bool,
-        typer.Option(
-            "--dry-run", help="Fetch, validate, verify and test, but change nothing on disk."
-        ),
-    ] = False,
-    progress_mode: ProgressOpt = ProgressMode.auto,
-    refresh: Annotated[
-        bool, typer.Option("--refresh", help="Re-download registry indices now.")
-    ] = False,
-    locked: Annotated[
-        str | None,
-        typer.Option(
-            "--locked",
-            metavar="FILE",
-            help="Install exactly the packs of this lock file (attune pack lock), "
-            "refusing any checksum difference.",
-        ),
-    ] = None,
+@command(
+    "install",
+    Arg(
+        "sources",
+        nargs="*",
+        metavar="SOURCE",
+        complete=FILES,
+        help="A pack folder or its pack.yaml, a local archive (.zip .tar.gz .tgz .tar), an "
+        "archive URL, a git repository (URL or bare repository path), or a registry "
+        "requirement (ref, ref@1.2.3, ref@^1.2, ref@latest).",
+    ),
+    Opt("--ref-spec", metavar="R", help="Git branch, tag or commit to install."),
+    Opt("--force", flag=True, help="Reinstall the same version even if its content differs."),
+    Opt("--skip-deps", flag=True, help="Do not check or install dependencies."),
+    Opt("--skip-tests", flag=True, help="Do not run the pack's own tests."),
+    Opt("--no-registry", flag=True, help="Never consult a registry."),
+    Opt("--registry", metavar="NAME", help="Resolve requirements in this registry only."),
+    Opt(
+        "--expect-checksum",
+        metavar="sha256:HEX",
+        help="Refuse unless the pack (directory checksum) or the archive has this checksum.",
+    ),
+    Opt("--dry-run", flag=True, help="Fetch, validate, verify and test, but change nothing."),
+    ProgressOpt,
+    Opt("--refresh", flag=True, help="Re-download registry indices now."),
+    Opt(
+        "--locked",
+        metavar="FILE",
+        complete=FILES,
+        help="Install exactly the packs of this lock file (attune pack lock), "
+        "refusing any checksum difference.",
+    ),
+)
+def install(
+    sources: list[str],
+    ref_spec: str | None,
+    force: bool,
+    skip_deps: bool,
+    skip_tests: bool,
+    no_registry: bool,
+    registry: str | None,
+    expect_checksum: str | None,
+    dry_run: bool,
+    progress: str,
+    refresh: bool,
+    locked: str | None,
 ) -> Rendered:
     """Install packs atomically into the versioned store and record every attempt.
 
@@ -190,10 +165,11 @@ def install_cmd(
     registries and installed first (--skip-deps: no dependency work at all);
     --dry-run prints that plan and changes nothing.
 
-    Examples: attune pack install ./my-pack
-              attune pack install my-pack-1.2.0.tar.gz --expect-checksum sha256:...
-              attune pack install slack@^2 --dry-run -o json
-              attune pack install --locked attune-packs.lock
+    Examples:
+      attune pack install ./my-pack
+      attune pack install my-pack-1.2.0.tar.gz --expect-checksum sha256:...
+      attune pack install slack@^2 --dry-run -o json
+      attune pack install --locked attune-packs.lock
     """
     from attune_packs.checksum import parse_checksum
     from attune_packs.installer import Installer, InstallOptions
@@ -219,7 +195,7 @@ def install_cmd(
                 f"{', '.join(clash)} cannot be used with --locked (the lock file fixes "
                 "sources, checksums and dependencies)"
             )
-        return _install_locked(locked, force, skip_tests, dry_run, progress_mode)
+        return _install_locked(locked, force, skip_tests, dry_run, progress)
     if not sources:
         raise UsageError("missing SOURCE: give at least one pack source (or --locked FILE)")
     if len(sources) > 1 and (expect_checksum is not None or ref_spec is not None):
@@ -240,7 +216,7 @@ def install_cmd(
         refresh=refresh,
         installation_method="cli",
     )
-    with progress(progress_mode) as bus:
+    with progress_bus(progress) as bus:
         installer = Installer(settings(), bus)
         try:
             results = installer.install_each((source, options) for source in sources)
@@ -270,7 +246,7 @@ def install_cmd(
 
 
 def _install_locked(
-    path: str, force: bool, skip_tests: bool, dry_run: bool, progress_mode: ProgressMode
+    path: str, force: bool, skip_tests: bool, dry_run: bool, progress_mode: str
 ) -> Rendered:
     from attune_packs import deps, lockfile
 
@@ -286,7 +262,7 @@ def _install_locked(
                 db.close()
         data = {"dry_run": True, "locked": lock.path, "results": [], "plan": rows}
         return Rendered(data, lambda: "dry run: nothing was changed\n" + _plan_table(rows))
-    with progress(progress_mode) as bus:
+    with progress_bus(progress_mode) as bus:
         results = deps.install_locked(settings(), lock, bus=bus, force=force, skip_tests=skip_tests)
     data = {"dry_run": False, "locked": lock.path, "results": results}
 
@@ -298,20 +274,20 @@ def _install_locked(
     return Rendered(data, text)
 
 
-@command(pack_app, "uninstall")
-def uninstall_cmd(
-    ref: Annotated[str, typer.Argument(metavar="REF", help="The installed pack to remove.")],
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Remove it even if installed packs depend on it.")
-    ] = False,
-) -> Rendered:
+@command(
+    "uninstall",
+    Arg("ref", help="The installed pack to remove.", complete=REFS),
+    Opt("--yes", "-y", flag=True, help="Do not ask for confirmation."),
+    Opt("--force", flag=True, help="Remove it even if installed packs depend on it."),
+)
+def uninstall(ref: str, yes: bool, force: bool) -> Rendered:
     """Remove an installed pack (every kept version); its audit history stays.
 
     Refuses while another installed pack depends on it, unless --force. Asks for
     confirmation on a terminal; elsewhere pass --yes.
 
-    Example: attune pack uninstall slack --yes
+    Example:
+      attune pack uninstall slack --yes
     """
     from attune_packs.installer import Installer
 
@@ -321,7 +297,7 @@ def uninstall_cmd(
                 f"refusing to uninstall {ref} without confirmation: pass --yes",
                 code="confirmation_required",
             )
-        if not typer.confirm(f"Uninstall {ref}?", default=False, err=True):
+        if not _confirm(f"Uninstall {ref}? [y/N]: "):
             raise AttuneError("uninstall cancelled", code="cancelled")
     installer = Installer(settings())
     try:
@@ -331,3 +307,14 @@ def uninstall_cmd(
     removed = ", ".join(result["removed_versions"]) or "-"
     text = f"{ref} {result['version']} uninstalled (removed versions: {removed})"
     return Rendered(result, text, 0, [f"warning: {w}" for w in result["warnings"]])
+
+
+def _confirm(question: str) -> bool:
+    """Ask on the terminal; only an explicit yes is a yes."""
+    sys.stderr.write(question)
+    sys.stderr.flush()
+    try:
+        answer = sys.stdin.readline()
+    except (EOFError, OSError):
+        return False
+    return answer.strip().lower() in ("y", "yes")

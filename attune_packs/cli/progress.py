@@ -413,7 +413,7 @@ def progress_bus(
     ``clock`` and ``interval`` exist for tests; ``quiet`` defaults to ``-q``.
     """
     if quiet is None:
-        from attune_packs.cli.common import STATE
+        from attune_packs.cli.render import STATE
 
         quiet = STATE.quiet
     renderer = make_renderer(

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
-import typer
-
-from attune_packs.cli.common import Rendered, command, kv_table, settings, table
-from attune_packs.cli.root import pack_app
+from attune_packs.cli.grammar import REFS, Arg, Opt, command, positive_int
+from attune_packs.cli.render import Rendered, kv_table, settings, table
 from attune_packs.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
@@ -78,11 +76,12 @@ def _installer() -> Any:
     return Installer(settings())
 
 
-@command(pack_app, "list")
-def list_cmd() -> Rendered:
+@command("list")
+def list_packs() -> Rendered:
     """List installed packs (active version, source, checksum).
 
-    Example: attune pack list -o json
+    Example:
+      attune pack list -o json
     """
     inst = _installer()
     try:
@@ -103,13 +102,12 @@ def list_cmd() -> Rendered:
     return Rendered(data, text)
 
 
-@command(pack_app, "show")
-def show_cmd(
-    ref: Annotated[str, typer.Argument(metavar="REF", help="An installed pack.")],
-) -> Rendered:
-    """One installed pack: version, provenance, checksum, dependencies and dependents.
+@command("show", Arg("ref", help="An installed pack.", complete=REFS))
+def show(ref: str) -> Rendered:
+    """Show one installed pack: version, provenance, checksum, dependencies and dependents.
 
-    Example: attune pack show slack
+    Example:
+      attune pack show slack
     """
     inst = _installer()
     try:
@@ -179,20 +177,17 @@ def show_cmd(
     return Rendered(data, text)
 
 
-@command(pack_app, "history")
-def history_cmd(
-    ref: Annotated[
-        str | None, typer.Argument(metavar="[REF]", help="Only this pack's attempts.")
-    ] = None,
-    limit: Annotated[
-        int | None,
-        typer.Option("--limit", "-n", metavar="N", help="At most N rows (newest first)."),
-    ] = None,
-) -> Rendered:
-    """The audit trail: every install, upgrade, downgrade, reinstall, rollback and
-    uninstall attempt, successful or failed, newest first.
+@command(
+    "history",
+    Arg("ref", nargs="?", help="Only this pack's attempts.", complete=REFS),
+    Opt("--limit", "-n", metavar="N", type=positive_int, help="At most N rows (newest first)."),
+)
+def history(ref: str | None, limit: int | None) -> Rendered:
+    """Show the audit trail: every install, upgrade, downgrade, reinstall, rollback
+    and uninstall attempt, successful or failed, newest first.
 
-    Example: attune pack history slack --limit 5
+    Example:
+      attune pack history slack --limit 5
     """
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
@@ -245,15 +240,14 @@ def history_cmd(
     return Rendered(data, text)
 
 
-@command(pack_app, "rollback")
-def rollback_cmd(
-    ref: Annotated[str, typer.Argument(metavar="REF", help="An installed pack.")],
-) -> Rendered:
+@command("rollback", Arg("ref", help="An installed pack.", complete=REFS))
+def rollback(ref: str) -> Rendered:
     """Re-activate the previously active version that is still kept (keep_versions).
 
     The kept folder is re-hashed first; a modified one is refused.
 
-    Example: attune pack rollback slack
+    Example:
+      attune pack rollback slack
     """
     inst = _installer()
     try:
@@ -264,18 +258,23 @@ def rollback_cmd(
     return Rendered(result, text)
 
 
-@command(pack_app, "verify")
-def verify_cmd(
-    refs: Annotated[
-        list[str] | None,
-        typer.Argument(metavar="[REF...]", help="Packs to check (default: every installed pack)."),
-    ] = None,
-) -> Rendered:
+@command(
+    "verify",
+    Arg(
+        "refs",
+        nargs="*",
+        metavar="REF",
+        help="Packs to check (default: every installed pack).",
+        complete=REFS,
+    ),
+)
+def verify(refs: list[str]) -> Rendered:
     """Re-hash installed packs against the checksums recorded at install time.
 
     Exit 1 if any pack differs, naming every changed, added and missing file.
 
-    Example: attune pack verify -o json
+    Example:
+      attune pack verify -o json
     """
     inst = _installer()
     try:

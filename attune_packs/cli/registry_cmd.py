@@ -3,62 +3,37 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
-
-from attune_packs.cli.common import (
+from attune_packs.cli.grammar import FILES, Arg, Opt, command, non_negative_float, positive_int
+from attune_packs.cli.render import (
     Rendered,
-    command,
     kv_table,
     message_bus,
     printable,
     settings,
     table,
 )
-from attune_packs.cli.fastcmds import SEARCH_LIMIT
-from attune_packs.cli.root import pack_app
 
-index_app = typer.Typer(
-    name="index",
-    help="Look at registry indices: show one pack's entry, validate an index file.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+SEARCH_LIMIT = 100  # default of ``pack search --limit``
+REGISTRY_OPT = Opt("--registry", metavar="NAME", help="Use only this configured registry.")
+REFRESH_OPT = Opt(
+    "--refresh", flag=True, help="Fetch indices again now (never use a stale cached copy)."
 )
-cache_app = typer.Typer(
-    name="cache",
-    help="The download cache: archives by checksum and registry indices.",
-    no_args_is_help=True,
-    rich_markup_mode=None,
+
+
+@command(
+    "registries",
+    Opt("--check", flag=True, help="Fetch each enabled registry's index now and report."),
 )
-pack_app.add_typer(index_app, name="index")
-pack_app.add_typer(cache_app, name="cache")
-
-RegistryOpt = Annotated[
-    str | None,
-    typer.Option("--registry", metavar="NAME", help="Use only this configured registry."),
-]
-RefreshOpt = Annotated[
-    bool,
-    typer.Option("--refresh", help="Fetch indices again now (never use a stale cached copy)."),
-]
-
-
-# --------------------------------------------------------------------------- registries
-
-
-@command(pack_app, "registries")
-def registries_cmd(
-    check: Annotated[
-        bool, typer.Option("--check", help="Fetch each enabled registry's index now and report.")
-    ] = False,
-) -> Rendered:
+def registries(check: bool) -> Rendered:
     """List the configured registries in priority order (credentials never shown).
 
     With --check, each enabled registry's index is fetched and validated; the
     command exits 1 if any enabled registry is unreachable or invalid.
 
-    Example: attune pack registries --check
+    Example:
+      attune pack registries --check
     """
     from attune_packs.errors import AttuneError
     from attune_packs.registry import display_url, load_registry
@@ -124,42 +99,66 @@ def registries_cmd(
 # --------------------------------------------------------------------------- search
 
 
-@command(pack_app, "search")
-def search_cmd(
-    query: Annotated[str, typer.Argument(metavar="QUERY", help="Words to look for.")],
-    registry: RegistryOpt = None,
-    refresh: RefreshOpt = False,
-    limit: Annotated[
-        int, typer.Option("--limit", min=1, help="Show at most this many results.")
-    ] = SEARCH_LIMIT,
-) -> Rendered:
-    """Search the registries' packs: exact ref first, then ref prefix, keyword,
-    label and description matches. Each result names its registry.
+@command(
+    "search",
+    Arg("query", help="Words to look for."),
+    REGISTRY_OPT,
+    REFRESH_OPT,
+    Opt(
+        "--limit",
+        type=positive_int,
+        default=SEARCH_LIMIT,
+        metavar="N",
+        help="Show at most this many results.",
+    ),
+)
+def search(query: str, registry: str | None, refresh: bool, limit: int) -> Rendered:
+    """Search the registries' packs by ref, keyword, label and description.
 
-    Example: attune pack search slack
+    The exact ref comes first, then ref prefixes, keyword, label and description
+    matches. Each result names its registry.
+
+    Example:
+      attune pack search slack
     """
-    from attune_packs.cli.fastcmds import run_search
+    from attune_packs.registry import RegistrySet
 
-    return run_search(query, registry, refresh, limit)
+    rset = RegistrySet(settings(), message_bus(), refresh=refresh, only=registry)
+    hits = rset.search(query)
+    shown = hits[:limit]
+    data = {"query": query, "total": len(hits), "results": [h.to_dict() for h in shown]}
+
+    def text() -> str:
+        return table(
+            [(h.ref, h.version, h.registry, printable(h.description, 60)) for h in shown],
+            ["ref", "version", "registry", "description"],
+        )
+
+    messages = []
+    if not hits:
+        messages.append(f"no packs match {query!r}")
+    elif len(hits) > limit:
+        messages.append(f"{len(hits) - limit} more results not shown (use --limit)")
+    return Rendered(data, text, 0, messages)
 
 
 # --------------------------------------------------------------------------- index show
 
 
-@command(index_app, "show")
-def index_show_cmd(
-    ref: Annotated[
-        str, typer.Argument(metavar="REF", help="A pack ref, optionally with @version or @range.")
-    ],
-    registry: RegistryOpt = None,
-    refresh: RefreshOpt = False,
-) -> Rendered:
+@command(
+    "index show",
+    Arg("ref", help="A pack ref, optionally with @version or @range."),
+    REGISTRY_OPT,
+    REFRESH_OPT,
+)
+def index_show(ref: str, registry: str | None, refresh: bool) -> Rendered:
     """Show a pack's registry entry: metadata, install sources, contents, versions.
 
     REF may carry a version or a constraint (slack@1.2.0, slack@^1.2); the
     entry comes from the first registry (by priority) that lists the ref.
 
-    Example: attune pack index show slack -o json
+    Example:
+      attune pack index show slack -o json
     """
     from attune_packs.errors import UsageError
     from attune_packs.registry import RegistrySet, split_requirement
@@ -226,17 +225,16 @@ def index_show_cmd(
 # --------------------------------------------------------------------------- index validate
 
 
-@command(index_app, "validate")
-def index_validate_cmd(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="An index.json file.")],
-    local: Annotated[
-        bool,
-        typer.Option(
-            "--local",
-            help="Validate as a local (mirror) index: relative paths and file:// sources allowed.",
-        ),
-    ] = False,
-) -> Rendered:
+@command(
+    "index validate",
+    Arg("file", type=Path, help="An index.json file.", complete=FILES),
+    Opt(
+        "--local",
+        flag=True,
+        help="Validate as a local (mirror) index: relative paths and file:// sources allowed.",
+    ),
+)
+def index_validate(file: Path, local: bool) -> Rendered:
     """Validate an index file against the schema and the runtime rules.
 
     Checks: the JSON Schema, unique refs sorted by ref (format 1.1: ref and
@@ -244,7 +242,8 @@ def index_validate_cmd(
     (unless --local), URLs without credentials, query or fragment. Exit 1 and
     every problem listed when the index is not valid.
 
-    Example: attune pack index validate index.json
+    Example:
+      attune pack index validate index.json
     """
     from attune_packs.errors import AttuneError
     from attune_packs.index import read_index_file, validate_index_data
@@ -293,11 +292,12 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-@command(cache_app, "stats")
-def cache_stats_cmd() -> Rendered:
+@command("cache stats")
+def cache_stats() -> Rendered:
     """Show what the download cache holds (archives by checksum, registry indices).
 
-    Example: attune pack cache stats
+    Example:
+      attune pack cache stats
     """
     from attune_packs.cache import DownloadCache
 
@@ -322,23 +322,22 @@ def cache_stats_cmd() -> Rendered:
     return Rendered(stats, text)
 
 
-@command(cache_app, "clean")
-def cache_clean_cmd(
-    older_than: Annotated[
-        float | None,
-        typer.Option(
-            "--older-than",
-            metavar="DAYS",
-            min=0,
-            help="Only remove entries not used for this many days.",
-        ),
-    ] = None,
-) -> Rendered:
+@command(
+    "cache clean",
+    Opt(
+        "--older-than",
+        metavar="DAYS",
+        type=non_negative_float,
+        help="Only remove entries not used for this many days.",
+    ),
+)
+def cache_clean(older_than: float | None) -> Rendered:
     """Empty the download cache (or only entries unused for --older-than DAYS).
 
     Installed packs are not affected; a later install downloads again.
 
-    Example: attune pack cache clean --older-than 30
+    Example:
+      attune pack cache clean --older-than 30
     """
     from attune_packs.cache import DownloadCache
 

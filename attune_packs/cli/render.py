@@ -1,4 +1,4 @@
-"""The typer-free half of the CLI: run state, rendering and the single error path.
+"""Run state, rendering and the single error path of every command.
 
 A command body returns a :class:`Rendered` (its data document, its table text
 and its exit code); :func:`run_guarded` renders it in the chosen
@@ -6,10 +6,9 @@ and its exit code); :func:`run_guarded` renders it in the chosen
 into one stderr line, the exit code and (with ``-o json``/``yaml``) the error
 document on stdout.
 
-Both ways into a command use this module: the typer ``command`` decorator in
-``common.py`` and the typer-free dispatcher in ``fast.py``.  So it must stay
-cheap to import: no typer, no ``dataclasses`` (it imports ``inspect``, ~10 ms),
-and ``json``/``traceback``/``tabulate`` only when they are needed.
+Every command runs through it, so it must stay cheap to import: no
+``dataclasses`` (it imports ``inspect``, ~10 ms), and ``json``/``traceback``/
+``tabulate`` only when they are needed.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import sys
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from attune_packs.errors import EXIT_INTERRUPTED, AttuneError
+from attune_packs.errors import AttuneError, interruption
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
@@ -52,6 +51,10 @@ class State:
         self.quiet = quiet
         self.home = home
         self.config = config
+
+    def reset(self) -> None:
+        """Back to the defaults (one process may run several commands, e.g. the tests)."""
+        self.__init__()  # type: ignore[misc]
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
@@ -215,45 +218,35 @@ def render(result: Rendered) -> int:
     return result.exit_code
 
 
-def fail(exc: AttuneError) -> int:
-    err_line(f"error: {exc.message}")
+def fail(exc: AttuneError, cause: BaseException | None = None) -> int:
+    """One ``error:`` line (after the traceback of ``cause or exc`` with -v), the
+    error document with ``-o json``/``yaml``, and the exit code."""
     if STATE.verbose:
         import traceback
 
-        traceback.print_exception(exc, file=sys.stderr)
+        traceback.print_exception(cause or exc, file=sys.stderr)
+    err_line(f"error: {exc.message}")
     if STATE.output is not OutputFormat.table:
         emit_document(exc.to_dict(), STATE.output)
     return exc.exit_code
 
 
-def run_guarded(
-    fn: Callable[[], Rendered], passthrough: tuple[type[BaseException], ...] = ()
-) -> int:
-    """Run ``fn`` and render it; map every failure to one line and an exit code.
-
-    Exceptions in ``passthrough`` (the typer front end's own exit signals)
-    propagate unchanged, like ``SystemExit``.
-    """
+def run_guarded(fn: Callable[[], Rendered]) -> int:
+    """Run ``fn`` and render it; map every failure to one line and an exit code."""
     try:
         return render(fn())
     except AttuneError as exc:
         return fail(exc)
-    except KeyboardInterrupt:
-        err_line("error: interrupted")
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP
+        message, code, status = interruption(exc)
+        err_line(f"error: {message}")
         if STATE.output is not OutputFormat.table:
-            emit_document(
-                {"error": {"code": "interrupted", "message": "interrupted"}}, STATE.output
-            )
-        return EXIT_INTERRUPTED
+            emit_document({"error": {"code": code, "message": message}}, STATE.output)
+        return status
     except Exception as exc:  # a bug: still one line, traceback only with -v
-        if isinstance(exc, passthrough):
-            raise
         wrapped = AttuneError(
-            f"internal error: {type(exc).__name__}: {exc} (run with -v for the traceback)",
+            f"internal error: {type(exc).__name__}: {exc}"
+            + ("" if STATE.verbose else " (run with -v for the traceback)"),
             code="internal_error",
         )
-        if STATE.verbose:
-            import traceback
-
-            traceback.print_exc()
-        return fail(wrapped)
+        return fail(wrapped, cause=exc)

@@ -3,29 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
-
-from attune_packs.cli.common import Rendered, command, kv_table, table
-from attune_packs.cli.root import pack_app
+from attune_packs.cli.grammar import FILES, Arg, command
+from attune_packs.cli.render import Rendered, kv_table, table
 from attune_packs.errors import NotFound, UsageError
 
 
-@command(pack_app, "validate")
-def validate_cmd(
-    path: Annotated[
-        Path,
-        typer.Argument(metavar="PATH", help="A pack folder (or the path of its pack.yaml)."),
-    ],
-) -> Rendered:
+@command(
+    "validate",
+    Arg("path", type=Path, help="A pack folder (or the path of its pack.yaml).", complete=FILES),
+)
+def validate(path: Path) -> Rendered:
     """Check a pack: manifest fields, legacy aliases, dependency syntax and components.
 
     Exit 0 when the pack is valid, 1 when it is not (every problem is listed,
     each with a code, the field and a message). Unknown pack.yaml fields are
     warnings, not errors.
 
-    Example: attune pack validate ./my-pack -o json
+    Example:
+      attune pack validate ./my-pack -o json
     """
     import os
 
