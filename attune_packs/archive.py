@@ -5,13 +5,16 @@ Everything in an archive is treated as hostile until proven otherwise:
 * formats are detected by their magic bytes (the file name is only a fallback);
 * entry names are checked before anything is written: no absolute paths, no
   ``..`` components, no Windows drive letters or backslashes, no control
-  characters;
+  characters, no NUL (not even one a tar name field or GNU long name hides
+  after its end, or one zipfile would cut the name at), no more than
+  :data:`MAX_ENTRY_DEPTH` folders deep and no longer than
+  :data:`MAX_ENTRY_PATH_BYTES`;
 * only regular files and directories are extracted; symlinks, hard links,
   devices, FIFOs, sockets, sparse and unknown tar entry types are refused;
 * the same path twice, or a file where a directory is needed (or the other way
-  round) is refused.  Names differing only in case are *allowed*: they are
-  different files on Linux; on a case-insensitive file system the second one
-  fails its ``O_EXCL`` create and is refused as a clash;
+  round) is refused, and so are names that differ only in case or in Unicode
+  normalisation (``HELLO.py``/``hello.py``, NFC/NFD ``café``): they would be
+  one file on macOS and Windows, and which one wins would depend on the order;
 * limits (:class:`~attune_packs.config.ArchiveLimits`) are enforced on the
   number of entries and on the bytes actually produced by decompression while
   streaming, never on declared sizes alone (declared sizes are checked too, so
@@ -31,7 +34,8 @@ Everything in an archive is treated as hostile until proven otherwise:
 
 On any refusal :class:`~attune_packs.errors.ArchiveError` is raised with a
 one-line message naming the entry, and everything written into ``dest`` is
-removed again (``dest`` itself is left, empty).
+removed again (``dest`` itself is left, empty; the removal does not recurse, so
+no tree can stop it).
 """
 
 from __future__ import annotations
@@ -40,10 +44,10 @@ import contextlib
 import gzip
 import os
 import re
-import shutil
 import stat
 import struct
 import tarfile
+import unicodedata
 import zipfile
 import zlib
 from pathlib import Path
@@ -52,12 +56,22 @@ from typing import BinaryIO
 from attune_packs.config import ArchiveLimits
 from attune_packs.errors import ArchiveError
 from attune_packs.events import EventBus, Extracting, bus_or_null
+from attune_packs.fsutil import open_regular, remove_tree
 
 __all__ = ["ArchiveError", "detect_format", "extract_archive", "is_archive"]
 
 ZIP = "zip"
 TAR = "tar"
 TAR_GZ = "tar.gz"
+
+#: An entry nested deeper than this many path components is refused.  Real packs
+#: stay far below (a node_modules tree rarely passes 30); the limit keeps every
+#: later walk of the tree, and its removal, cheap.
+MAX_ENTRY_DEPTH = 256
+#: An entry whose path (UTF-8, inside the archive) is longer than this is refused.
+#: macOS's PATH_MAX; on Linux it leaves room for the home folder in front of the
+#: path within PATH_MAX (4096), since the tree is later hashed and copied by path.
+MAX_ENTRY_PATH_BYTES = 1024
 
 _CHUNK = 1 << 16
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
@@ -88,8 +102,8 @@ CODE_NOT_A_PACK = "not_a_pack"
 
 
 def _head(path: Path, size: int = 512) -> bytes:
-    try:
-        with open(path, "rb") as fh:
+    try:  # checked to be a regular file first: a FIFO must not block us
+        with open(open_regular(path), "rb") as fh:
             return fh.read(size)
     except OSError:
         return b""
@@ -154,6 +168,8 @@ def _split_name(name: str) -> tuple[str, ...]:
     """The safe relative components of an entry name, or ArchiveError."""
     if not name:
         raise _refuse(name, "empty name")
+    if "\x00" in name:
+        raise _refuse(name, "NUL character in name")
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise _refuse(name, "control character in name")
     if "\\" in name:
@@ -165,33 +181,83 @@ def _split_name(name: str) -> tuple[str, ...]:
     parts = tuple(p for p in name.split("/") if p not in ("", "."))
     if ".." in parts:
         raise _refuse(name, "'..' component escapes the destination")
+    if len(parts) > MAX_ENTRY_DEPTH:
+        raise _refuse(
+            _short(name),
+            f"nested too deeply ({len(parts)} path components, more than {MAX_ENTRY_DEPTH})",
+        )
+    size = len("/".join(parts).encode("utf-8", "surrogateescape"))
+    if size > MAX_ENTRY_PATH_BYTES:
+        raise _refuse(
+            _short(name), f"path too long ({size} bytes, more than {MAX_ENTRY_PATH_BYTES})"
+        )
     return parts
 
 
+def _short(name: str) -> str:
+    """An over-long entry name, shortened for a one-line message."""
+    return name if len(name) <= 120 else f"{name[:60]}...{name[-40:]}"
+
+
+def _fold(name: str) -> str:
+    """The key under which case-insensitive, normalisation-insensitive file systems
+    (macOS, Windows) store ``name``: canonical caseless matching."""
+    if name.isascii():
+        return name.lower()
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", name).casefold())
+
+
+class _Node:
+    __slots__ = ("children", "is_file", "name")
+
+    def __init__(self, name: str, is_file: bool) -> None:
+        self.name = name
+        self.is_file = is_file
+        self.children: dict[str, _Node] = {}
+
+
 class _Tree:
-    """What the archive has declared so far: every path is a file or a directory."""
+    """What the archive has declared so far: every path is a file or a directory, and
+    no two names in a folder differ only in case or Unicode normalisation."""
 
     def __init__(self) -> None:
-        self.kinds: dict[tuple[str, ...], str] = {}
+        self.root = _Node("", False)
+
+    def _add(self, parts: tuple[str, ...], entry: str, is_file: bool) -> None:
+        node = self.root
+        last = len(parts) - 1
+        for i, comp in enumerate(parts):
+            key = _fold(comp)
+            child = node.children.get(key)
+            if child is None:
+                child = _Node(comp, is_file and i == last)
+                node.children[key] = child
+            elif child.name != comp:
+                here = "/".join(parts[: i + 1])
+                other = "/".join((*parts[:i], child.name))
+                if unicodedata.normalize("NFC", comp) == unicodedata.normalize("NFC", child.name):
+                    why = (
+                        f"clashes with {other!a}, the same name in another Unicode "
+                        f"normalisation form ({here!a} here)"
+                    )
+                else:
+                    why = f"clashes with {other!r} (the names differ only in case)"
+                raise _refuse(entry, why)
+            elif child.is_file:
+                if i == last and is_file:
+                    raise _refuse(entry, "duplicate entry")
+                what = "a directory" if i == last else "a parent directory"
+                here = "/".join(parts[: i + 1])
+                raise _refuse(entry, f"clashes with file {here!r} ({what} is needed)")
+            elif i == last and is_file:
+                raise _refuse(entry, "a file where the archive has a directory")
+            node = child
 
     def add_dir(self, parts: tuple[str, ...], entry: str) -> None:
-        for i in range(1, len(parts) + 1):
-            prefix = parts[:i]
-            kind = self.kinds.get(prefix)
-            if kind == "file":
-                what = "a directory" if i == len(parts) else "a parent directory"
-                raise _refuse(entry, f"clashes with file {'/'.join(prefix)!r} ({what} is needed)")
-            if kind is None:
-                self.kinds[prefix] = "dir"
+        self._add(parts, entry, False)
 
     def add_file(self, parts: tuple[str, ...], entry: str) -> None:
-        self.add_dir(parts[:-1], entry)
-        kind = self.kinds.get(parts)
-        if kind == "file":
-            raise _refuse(entry, "duplicate entry")
-        if kind == "dir":
-            raise _refuse(entry, "a file where the archive has a directory")
-        self.kinds[parts] = "file"
+        self._add(parts, entry, True)
 
 
 # --------------------------------------------------------------------------- writing
@@ -394,7 +460,7 @@ def _extract_tar(path: Path, compressed: bool, writer: _Writer, limits: ArchiveL
         + (limits.max_entries + 1) * _TAR_OVERHEAD_PER_ENTRY
         + _TAR_OVERHEAD_BASE
     )
-    with open(path, "rb") as raw:
+    with open(open_regular(path), "rb") as raw:
         stream: BinaryIO = gzip.GzipFile(fileobj=raw, mode="rb") if compressed else raw  # type: ignore[assignment]
         reader = _BoundedReader(stream, limit, path.name)
         try:
@@ -402,6 +468,7 @@ def _extract_tar(path: Path, compressed: bool, writer: _Writer, limits: ArchiveL
                 for member in tf:
                     name = member.name
                     counter.entry(name)
+                    _check_raw_name(reader, member)
                     parts = _split_name(name)
                     if parts and parts[0] == _SKIPPED_TOP:
                         if member.isreg():
@@ -447,6 +514,50 @@ def _extract_tar(path: Path, compressed: bool, writer: _Writer, limits: ArchiveL
             raise _corrupt(path.name, exc) from None
 
 
+def _octal(field: bytes) -> int:
+    if field[:1] and field[0] & 0x80:  # base-256: far larger than any header we read
+        return 1 << 62
+    text = field.replace(b"\x00", b" ").strip()
+    try:
+        return int(text or b"0", 8)
+    except ValueError:
+        return 0
+
+
+def _check_raw_name(reader: _BoundedReader, member: tarfile.TarInfo) -> None:
+    """Refuse a name that tarfile cut at a NUL: a GNU long name with more after its
+    NUL, or a ustar name (or prefix) field with bytes after its terminating NUL.
+    (A pax ``path`` keeps its NUL and is refused by :func:`_split_name`.)"""
+    raw = reader.block_at(member.offset, member.offset_data - member.offset)
+    if raw is None:
+        raise _refuse(member.name, "its tar headers are too large to check")
+    pos, named = 0, False
+    while pos + 512 <= len(raw):
+        header = raw[pos : pos + 512]
+        kind = header[156:157]
+        size = _octal(header[124:136])
+        if kind in (b"x", b"L", b"K", b"g", b"X"):
+            if kind == b"L":
+                data = raw[pos + 512 : pos + 512 + size]
+                if b"\x00" in data.rstrip(b"\x00"):
+                    raise _refuse(_shown_raw(data), "NUL character in name")
+            named = named or kind in (b"x", b"L", b"X")
+            pos += 512 + -(-size // 512) * 512
+            continue
+        fields = [header[0:100]]
+        if header[257:263] == b"ustar\x00":
+            fields.append(header[345:500])
+        for field in fields if not named else ():
+            cut = field.find(b"\x00")
+            if cut >= 0 and field[cut:].strip(b"\x00"):
+                raise _refuse(_shown_raw(field), "NUL character in name")
+        return
+
+
+def _shown_raw(data: bytes) -> str:
+    return _short(data.rstrip(b"\x00").decode("utf-8", "replace"))
+
+
 def _read_all(src: BinaryIO | None) -> None:
     if src is not None:
         while src.read(_CHUNK):
@@ -478,7 +589,7 @@ _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 def _extract_zip(path: Path, writer: _Writer, limits: ArchiveLimits) -> None:
     tree = _Tree()
     counter = _Counter(limits)
-    with open(path, "rb") as fh:
+    with open(open_regular(path), "rb") as fh:
         try:
             declared = _zip_declared_entries(fh)
             if declared is not None and declared > limits.max_entries:
@@ -498,6 +609,8 @@ def _extract_zip(path: Path, writer: _Writer, limits: ArchiveLimits) -> None:
             for info in zf.infolist():
                 name = info.filename
                 counter.entry(name)
+                if "\x00" in info.orig_filename:  # zipfile cut the name at the NUL
+                    raise _refuse(info.orig_filename, "NUL character in name")
                 parts = _split_name(name)
                 if parts and parts[0] == _SKIPPED_TOP:
                     continue
@@ -563,7 +676,7 @@ def _clear(dest: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         for child in os.scandir(dest):
             if child.is_dir(follow_symlinks=False):
-                shutil.rmtree(child.path, ignore_errors=True)
+                remove_tree(child.path, ignore_errors=True)
             else:
                 with contextlib.suppress(OSError):
                     os.unlink(child.path)

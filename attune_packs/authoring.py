@@ -247,7 +247,7 @@ def entry_from_pack(pack_dir: Path, sources: list[dict[str, str]]) -> dict[str, 
     try:
         doc = load_yaml_file(pack_dir / "pack.yaml")  # the values as written (dates stay dates)
     except YamlError as exc:  # pragma: no cover - load_manifest read it a moment ago
-        raise ManifestError(str(exc)) from None
+        raise ManifestError(f"pack.yaml: {exc}") from None
     meta = _meta(doc)
     m = meta or {}
     entry: dict[str, Any] = {
@@ -336,6 +336,7 @@ class UpdateResult:
     packs: int
     directory_checksum: str | None
     replaced: list[str] = field(default_factory=list)  # versions replaced or dropped
+    history: list[str] = field(default_factory=list)  # the ref's other releases, newest first
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -349,11 +350,12 @@ class UpdateResult:
             "packs": self.packs,
             "directory_checksum": self.directory_checksum,
             "replaced": self.replaced,
+            "history": self.history,
         }
 
 
-def _read_valid_index(path: Path) -> tuple[bytes, dict[str, Any]]:
-    raw, data = idx.read_index_file(path)
+def _read_valid_index(path: Path, max_bytes: int | None) -> tuple[bytes, dict[str, Any]]:
+    raw, data = idx.read_index_file(path, max_bytes=max_bytes)
     problems = idx.validate_index_data(data, remote=False)
     if problems:
         raise idx.invalid_index_error(os.fspath(path), problems)
@@ -387,8 +389,18 @@ def update_index(
     registry_name: str | None = None,
     registry_url: str | None = None,
     bus: EventBus | None = None,
+    max_bytes: int | None = idx.DEFAULT_INDEX_MAX_BYTES,
 ) -> UpdateResult:
-    """``attune pack index-update``: add (or with ``update`` replace) one pack's entry."""
+    """``attune pack index-update``: add (or with ``update`` replace) one pack's entry.
+
+    Release history (DESIGN.md section 4) is kept when asked (``keep_history``) and
+    whenever the index already records some (``meta.releases``, or format 1.1, which
+    is converted): a new version becomes the ref's entry and the older releases go
+    under its ``meta.releases``, newest first; the same version replaces that release.
+    Without history, ``update`` replaces the ref's entry.  A ref already listed needs
+    ``update`` (with ``keep_history``: only the same version does); the refusal names
+    every listed version.  ``max_bytes``: ``network.index_max_bytes``.
+    """
     index_path = Path(index_path)
     if not create and (registry_name is not None or registry_url is not None):
         raise UsageError("--registry-name and --registry-url are only used with --create")
@@ -411,7 +423,7 @@ def update_index(
         )
     original: bytes | None = None
     if exists:
-        original, old = _read_valid_index(index_path)  # refused before anything is built
+        original, old = _read_valid_index(index_path, max_bytes)  # refused before building
         for given, key in ((registry_name, "registry_name"), (registry_url, "registry_url")):
             if given is not None and given != old[key]:
                 raise AttuneError(
@@ -431,28 +443,53 @@ def update_index(
     ref, version = entry["ref"], entry["version"]
 
     packs: list[dict[str, Any]] = old["packs"]
-    same_ref = [p for p in packs if p["ref"] == ref]
-    clashing = [p for p in same_ref if p["version"] == version] if keep_history else same_ref
-    if clashing and not update:
-        what = f"{ref} {version}" if keep_history else f"{ref!r} ({clashing[0]['version']})"
+    history = keep_history or idx.has_history(old)
+    if history:
+        by_ref = idx.histories(old)
+        listed = [p["version"] for p in by_ref.get(ref, [])]  # newest first
+        clashing = [v for v in listed if v == version]
+        needs_update = bool(clashing) or (bool(listed) and not keep_history)
+    else:
+        same_ref = [p for p in packs if p["ref"] == ref]
+        listed = [p["version"] for p in same_ref]
+        clashing = listed
+        needs_update = bool(listed)
+    if needs_update and not update:
+        versions = ", ".join(listed)
+        if history and clashing:
+            what = f"{ref} {version} (listed: {versions}); add --update to replace it"
+        elif history:
+            what = (
+                f"{ref!r} ({versions}); add --update to add {version} "
+                "(the listed releases are kept)"
+            )
+        else:
+            what = f"{ref!r} ({versions}); add --update to replace it"
         raise AttuneError(
-            f"{index_path} already lists {what}; add --update to replace it",
+            f"{index_path} already lists {what}",
             code="entry_exists",
+            details={"ref": ref, "version": version, "listed": listed},
         )
-    from attune_packs.versioning import compare_versions
+    if history:
+        by_ref[ref] = [p for p in by_ref.get(ref, []) if p["version"] != version] + [entry]
+        # Format 1.0 is kept as written except the one ref; 1.1 is converted throughout.
+        rebuild = by_ref if old["version"] == idx.FORMAT_1_1 else {ref: by_ref[ref]}
+        new_packs = [p for p in packs if p["ref"] not in rebuild]
+        new_packs += [idx.with_history(releases) for releases in rebuild.values()]
+    else:
+        from attune_packs.versioning import compare_versions
 
-    for p in clashing:
-        if compare_versions(p["version"], version) > 0:
-            bus_or_null(bus).warning(f"replacing {ref} {p['version']} with the lower {version}")
-    dropped = {id(p) for p in clashing}
-    kept = [p for p in packs if id(p) not in dropped]
-    fmt = idx.FORMAT_1_1 if keep_history else old["version"]
+        for p in same_ref:
+            if compare_versions(p["version"], version) > 0:
+                bus_or_null(bus).warning(f"replacing {ref} {p['version']} with the lower {version}")
+        new_packs = [p for p in packs if p["ref"] != ref] + [entry]
+    fmt = idx.FORMAT_1_0 if history else old["version"]
     new = {
         "registry_name": old["registry_name"],
         "registry_url": old["registry_url"],
         "version": fmt,
         "last_updated": old["last_updated"],
-        "packs": idx.sort_entries([*kept, entry]),
+        "packs": idx.sort_entries(new_packs),
     }
     changed = not exists or _without_stamp(new) != _without_stamp(old)
     if changed:
@@ -475,7 +512,8 @@ def update_index(
         last_updated=new["last_updated"],
         packs=len(new["packs"]),
         directory_checksum=built.directory_checksum,
-        replaced=[p["version"] for p in clashing],
+        replaced=list(clashing),
+        history=[p["version"] for p in idx.histories(new).get(ref, []) if p["version"] != version],
     )
 
 
@@ -512,14 +550,17 @@ def _relative_source_problems(
     if input_path.resolve().parent == out.resolve().parent:
         return []
     problems = []
-    for p in data["packs"]:
-        for s in p["install_sources"]:
-            url = s["url"]
-            if "://" not in url and not os.path.isabs(url):
-                problems.append(
-                    f"{name}: {p['ref']} {p['version']}: relative source url {url!r} would "
-                    f"point elsewhere from {out.parent}; merge into the inputs' folder instead"
-                )
+    for where, source in idx.iter_sources(data):  # entries and their meta.releases
+        url = source["url"]
+        if "://" not in url and not os.path.isabs(url):
+            pack = data["packs"][where[1]]
+            version = pack["version"]
+            if where[2:4] == ("meta", "releases"):
+                version = pack["meta"]["releases"][where[4]]["version"]
+            problems.append(
+                f"{name}: {pack['ref']} {version}: relative source url {url!r} would "
+                f"point elsewhere from {out.parent}; merge into the inputs' folder instead"
+            )
     return problems
 
 
@@ -530,8 +571,16 @@ def merge_indices(
     force: bool = False,
     keep_history: bool = False,
     bus: EventBus | None = None,
+    max_bytes: int | None = idx.DEFAULT_INDEX_MAX_BYTES,
 ) -> MergeResult:
-    """``attune pack index-merge``: validate every input, merge, write ``out`` once."""
+    """``attune pack index-merge``: validate every input, merge, write ``out`` once.
+
+    Without ``keep_history``, each ref's entry is the highest version among the
+    inputs (as that input records it).  With ``keep_history``, every release of
+    every input is kept (entries, ``meta.releases``, format 1.1 repeats) and
+    written as format 1.0 with the older releases under ``meta.releases``.
+    ``max_bytes``: ``network.index_max_bytes`` for each input.
+    """
     from attune_packs.versioning import compare_versions
 
     out = Path(out)
@@ -547,7 +596,7 @@ def merge_indices(
     for path in map(Path, inputs):
         name = os.fspath(path)
         try:
-            _raw, data = idx.read_index_file(path)
+            _raw, data = idx.read_index_file(path, max_bytes=max_bytes)
         except AttuneError as exc:
             problems.append(exc.message)
             continue
@@ -567,35 +616,46 @@ def merge_indices(
 
     first = loaded[0][1]
     latest, latest_at = first["last_updated"], idx.parse_rfc3339(first["last_updated"])
-    chosen: dict[Any, tuple[str, dict[str, Any]]] = {}
+    chosen: dict[Any, tuple[str, dict[str, Any], bool]] = {}
     count = 0
     warn = bus_or_null(bus).warning
     for name, data in loaded:
         stamp = idx.parse_rfc3339(data["last_updated"])
         if stamp is not None and latest_at is not None and stamp > latest_at:
             latest, latest_at = data["last_updated"], stamp
-        for p in data["packs"]:
-            count += 1
-            key = (p["ref"], p["version"]) if keep_history else p["ref"]
-            if key not in chosen:
-                chosen[key] = (name, p)
-                continue
-            prior_name, prior = chosen[key]
-            order = compare_versions(p["version"], prior["version"])
-            if order > 0:
-                chosen[key] = (name, p)
-            elif order == 0 and idx.dump_entry(p) != idx.dump_entry(prior):
-                warn(
-                    f"{p['ref']} {p['version']} differs between {prior_name} and {name}; "
-                    f"keeping the one from {prior_name}"
-                )
-    fmt = idx.FORMAT_1_1 if keep_history else idx.FORMAT_1_0
+        for pack in data["packs"]:
+            # With history, each release of an entry counts; the entry itself is the first.
+            releases = idx.release_history(pack) if keep_history else [pack]
+            for n, p in enumerate(releases):
+                count += 1
+                key = (p["ref"], p["version"]) if keep_history else p["ref"]
+                top = n == 0
+                if key not in chosen:
+                    chosen[key] = (name, p, top)
+                    continue
+                prior_name, prior, prior_top = chosen[key]
+                order = compare_versions(p["version"], prior["version"])
+                if order > 0:
+                    chosen[key] = (name, p, top)
+                elif order == 0 and _differs(p, top, prior, prior_top):
+                    warn(
+                        f"{p['ref']} {p['version']} differs between {prior_name} and {name}; "
+                        f"keeping the one from {prior_name}"
+                    )
+    if keep_history:
+        by_ref: dict[str, list[dict[str, Any]]] = {}
+        for _name, p, _top in chosen.values():
+            by_ref.setdefault(p["ref"], []).append(p)
+        packs = [idx.with_history(releases) for releases in by_ref.values()]
+    else:
+        packs = [p for _, p, _top in chosen.values()]
+    fmt = idx.FORMAT_1_0
     merged = {
         "registry_name": first["registry_name"],
         "registry_url": first["registry_url"],
         "version": fmt,
         "last_updated": latest,
-        "packs": idx.sort_entries(p for _, p in chosen.values()),
+        "packs": idx.sort_entries(packs),
     }
     found = idx.validate_index_data(merged, remote=False)
     if found:
@@ -612,5 +672,15 @@ def merge_indices(
         packs=len(merged["packs"]),
         refs=len({p["ref"] for p in merged["packs"]}),
         loaded=count,
-        chosen={f"{p['ref']} {p['version']}": n for n, p in chosen.values()},
+        chosen={f"{p['ref']} {p['version']}": n for n, p, _top in chosen.values()},
+    )
+
+
+def _differs(a: dict[str, Any], a_top: bool, b: dict[str, Any], b_top: bool) -> bool:
+    """Whether two inputs' copies of one release differ: whole entries when both are an
+    entry of their index, else what a ``meta.releases`` item records."""
+    if a_top and b_top:
+        return idx.dump_entry(a) != idx.dump_entry(b)
+    return idx.dump_json_canonical(idx.release_item(a, {})) != idx.dump_json_canonical(
+        idx.release_item(b, {})
     )

@@ -69,6 +69,9 @@ class Settings:
     registries: list[RegistryConfig] = field(default_factory=list)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+    # The packs_dir as configured when it goes through a symbolic link (``packs_dir``
+    # itself is then the real folder it was resolved to, once, here); else None.
+    packs_dir_link: Path | None = None
 
     @property
     def lock_path(self) -> Path:
@@ -157,6 +160,65 @@ def _registries(raw: Any) -> list[RegistryConfig]:
     return out
 
 
+def _packs_dir(value: str | None, home: Path, config: Path) -> tuple[Path, Path | None]:
+    """``packs_dir`` (configured, or ``<home>/packs``) as the real folder it names, and the
+    configured path when that went through a symbolic link.  Resolving once here means
+    the store always works on the real path and nothing later depends on the link."""
+    given = Path(value).expanduser() if value else home / "packs"
+    shown = (
+        f"config key 'packs_dir' ({value!r}) in {config}" if value else f"the packs folder {given}"
+    )
+    absolute = Path(os.path.abspath(given))
+    if absolute == Path(absolute.anchor):
+        raise ConfigError(
+            f"{shown} must not be the root folder: installed packs need a folder of their "
+            "own (e.g. /var/lib/attune/packs)"
+        )
+    real = Path(os.path.realpath(absolute))
+    if real == Path(real.anchor):
+        raise ConfigError(
+            f"{shown} is a symbolic link to the root folder {real}: installed packs need a "
+            "folder of their own (e.g. /var/lib/attune/packs)"
+        )
+    if real.exists() and not real.is_dir():
+        raise ConfigError(f"{shown} is not a folder: {real}")
+    return real, (absolute if real != absolute else None)
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The file a ``sqlite://`` URL names (``None``: in memory, or not SQLite).  Kept free
+    of SQLAlchemy: ``sqlite:///rel.db``, ``sqlite:////abs.db``, ``sqlite+driver:///...``,
+    a query after ``?``, and ``sqlite:///file:PATH?uri=true`` URI filenames."""
+    from urllib.parse import unquote, urlsplit
+
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme.split("+", 1)[0].lower() != "sqlite" or not rest.startswith("/"):
+        return None
+    path, _, query = rest[1:].partition("?")
+    if path.startswith("file:"):
+        if "mode=memory" in query:
+            return None
+        path = unquote(urlsplit(path).path)
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+def _check_database_folder(url: str, key: str) -> None:
+    """An explicitly given SQLite database must be in an existing folder: it is created
+    on first use, but its folder never is (a typo would otherwise start an empty record)."""
+    path = _sqlite_path(url)
+    if path is None:
+        return
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(
+            f"{key}: the folder {os.fspath(folder) or '.'} of the database {url!r} {what}; "
+            "create it first or fix the URL (the database file itself is created on first use)"
+        )
+
+
 TOP_KEYS = {
     "packs_dir",
     "database_url",
@@ -202,13 +264,21 @@ def load_settings(
     db_url = env.get("ATTUNE_DATABASE_URL") or raw.get("database_url")
     if db_url is not None:
         _check_scalar("database_url", db_url, str)
+        key = (
+            "ATTUNE_DATABASE_URL"
+            if env.get("ATTUNE_DATABASE_URL")
+            else f"config key 'database_url' in {config_path}"
+        )
+        _check_database_folder(db_url, key)
     keep = _check_scalar("keep_versions", raw.get("keep_versions", 2), int)
     if keep < 1:
         raise ConfigError("config key 'keep_versions' must be at least 1")
+    real_packs_dir, packs_dir_link = _packs_dir(packs_dir, home_path, config_path)
     return Settings(
         home=home_path,
         config_file=config_path,
-        packs_dir=Path(packs_dir).expanduser() if packs_dir else home_path / "packs",
+        packs_dir=real_packs_dir,
+        packs_dir_link=packs_dir_link,
         database_url=db_url or f"sqlite:///{home_path / DB_NAME}",
         cache_dir=home_path / "cache",
         keep_versions=keep,

@@ -683,7 +683,9 @@ def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -
 
     spec = sources.classify(os.fspath(path))
     if spec.kind == sources.LOCAL_DIRECTORY:
-        manifest = load_manifest(Path(spec.location))
+        manifest = load_manifest(
+            Path(spec.location), shown=sources.Shown.of(spec.location, spec.display)
+        )
         digest = None
         if checksum:
             from attune_packs.checksum import directory_checksum
@@ -696,7 +698,9 @@ def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -
 
         with tempfile.TemporaryDirectory(prefix="attune-deps-") as tmp:
             root = extract_archive(Path(spec.location), Path(tmp) / "tree", settings.archive, None)
-            manifest = load_manifest(root)
+            inner = os.path.relpath(root, Path(tmp) / "tree")
+            shown = sources.Shown.of(root, spec.display, "" if inner == "." else inner, sep=":")
+            manifest = load_manifest(root, shown=shown)
         digest = file_checksum(spec.location).checksum if checksum else None
         return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
     raise UsageError(f"{path!s} is not a pack folder or a local archive")

@@ -61,6 +61,16 @@ class Extracting(Event):
 
 
 @dataclass(frozen=True)
+class Copying(Event):
+    """A local pack folder being copied into staging: files and bytes done so far."""
+
+    event: ClassVar[str] = "copying"
+    files_done: int
+    files_total: int
+    bytes_done: int
+
+
+@dataclass(frozen=True)
 class Verifying(Event):
     event: ClassVar[str] = "verifying"
     message: str

@@ -19,8 +19,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from attune_packs.errors import SourceError
 from attune_packs.events import EventBus, bus_or_null
+from attune_packs.fsutil import remove_tree
 
 COMMIT_RE = re.compile(r"^[0-9a-fA-F]{40}\Z")
 # Conservative subset of git's ref-name rules (check-ref-format) plus no leading '-'.
@@ -171,6 +172,7 @@ def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float | No
     except ImportError as exc:  # pragma: no cover - git missing at import
         raise GitError(f"git is not available: {exc}") from None
     runner = git.cmd.Git(str(cwd))
+    started = time.monotonic()
     try:
         with _scrubbed_environ():
             status, out, err = runner.execute(
@@ -185,7 +187,10 @@ def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float | No
         raise GitError("git is not installed (the 'git' command was not found)") from None
     if status != 0:
         stderr = err if isinstance(err, str) else bytes(err or b"").decode("utf-8", "replace")
-        if "did not complete in" in stderr:
+        # GitPython kills git at the timeout; its note about that is not always in
+        # stderr (a race under load), so the clock decides too.
+        timed_out = timeout and time.monotonic() - started >= timeout
+        if "did not complete in" in stderr or timed_out:
             raise GitError(f"timed out after {timeout:g}s", code="timeout")
         raise GitError(_last_line(stderr))
     return str(out)
@@ -256,14 +261,26 @@ def clone(
                     env=env,
                     timeout=timeout,
                 )
-        commit = _run(["rev-parse", "HEAD"], cwd=dest, env=env, timeout=timeout).strip()
+        try:
+            commit = _run(
+                ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
+                cwd=dest,
+                env=env,
+                timeout=timeout,
+            )
+        except GitError:
+            raise GitError(
+                "the repository has no commit at HEAD (it is empty, or HEAD names a "
+                "branch that does not exist): push a commit, or choose one with --ref-spec"
+            ) from None
+        commit = commit.strip()
     except GitError as exc:
         _empty(dest)
         msg = exc.message
         if "not found in upstream" in msg or ("Remote branch" in msg and "not found" in msg):
             msg = f"branch or tag {ref!r} not found"
         raise GitError(f"git clone of {what} failed: {msg}", code=exc.code) from None
-    shutil.rmtree(dest / ".git", ignore_errors=False)
+    remove_tree(dest / ".git")
     root = _pack_root(dest, shown)
     bus.info(f"cloned {shown} at commit {commit[:12]}")
     return GitCheckout(path=root, url=url, ref=ref, commit=commit, shallow=shallow)
@@ -274,7 +291,7 @@ def _empty(folder: Path) -> None:
         return
     for child in folder.iterdir():
         if child.is_dir() and not child.is_symlink():
-            shutil.rmtree(child, ignore_errors=True)
+            remove_tree(child, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
                 child.unlink()

@@ -7,10 +7,17 @@ Rules (DESIGN.md sections 4 and 5, issue 4):
 * Redirects are followed by hand (at most :data:`MAX_REDIRECTS` hops); a hop
   from https to http is refused even with ``allow_http``.
 * ``network.connect_timeout`` bounds connecting, ``network.timeout`` bounds a
-  whole request (every attempt); size caps are checked against
-  ``Content-Length`` up front and enforced again while streaming.
-* Connection errors and 5xx answers are retried ``network.retries`` times with
-  exponential backoff; 4xx answers and timeouts are not.
+  whole request: every attempt, redirect and wait between attempts together; size
+  caps are checked against ``Content-Length`` up front and enforced again while
+  streaming.
+* Connection errors, 5xx and 429 answers are retried ``network.retries`` times,
+  waiting ``network.retry_backoff`` seconds before the first retry and twice as long
+  before each next one; other 4xx answers and timeouts are not retried.  A 429 or
+  503 with ``Retry-After`` (delta seconds or an HTTP date) waits what the server
+  asks instead; if that is more than what is left of ``network.timeout``, the
+  request fails at once saying so.  Retries are counted on the result, on the
+  client and in the innermost :func:`counting_retries` block (the installer's
+  audit row).
 * Extra headers (a registry's credentials) are sent only to one origin
   (scheme, host, port) and never appear in events or error messages.
 * Downloads go to a temporary file beside the destination, are fsynced and then
@@ -26,11 +33,13 @@ httpx is imported only inside the functions that talk to the network.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
+import math
 import os
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +62,7 @@ CHUNK = 64 * 1024
 PROGRESS_EVERY_BYTES = 256 * 1024
 PROGRESS_EVERY_SECONDS = 0.2
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+RETRY_AFTER_CODES = frozenset({429, 503})
 
 Origin = tuple[str, str, int]
 
@@ -145,16 +155,16 @@ def check_url(url: str, *, allow_http: bool, what: str = "URL") -> str:
 # --------------------------------------------------------------------------- TLS
 
 
-_SSL_CONTEXT: ssl.SSLContext | None = None
+_SSL_CONTEXT: tuple[str | None, ssl.SSLContext] | None = None
 
 
 def ssl_context() -> ssl.SSLContext:
-    """The TLS context for every request (built once per process)."""
+    """The TLS context for every request (built once per process and CA bundle)."""
     global _SSL_CONTEXT
-    if _SSL_CONTEXT is None:
+    bundle = os.environ.get(CA_BUNDLE_ENV) or None
+    if _SSL_CONTEXT is None or _SSL_CONTEXT[0] != bundle:
         import ssl
 
-        bundle = os.environ.get(CA_BUNDLE_ENV)
         if bundle:
             try:
                 ctx = ssl.create_default_context(cafile=bundle)
@@ -171,8 +181,8 @@ def ssl_context() -> ssl.SSLContext:
                     import certifi
 
                     ctx.load_verify_locations(cafile=certifi.where())
-        _SSL_CONTEXT = ctx
-    return _SSL_CONTEXT
+        _SSL_CONTEXT = (bundle, ctx)
+    return _SSL_CONTEXT[1]
 
 
 def reset_ssl_context() -> None:
@@ -193,6 +203,7 @@ class Response:
     content: bytes = b""
     etag: str | None = None
     last_modified: str | None = None
+    retries: int = 0  # attempts made after the first
 
     @property
     def not_modified(self) -> bool:
@@ -207,14 +218,84 @@ class Download:
     path: Path
     size: int
     checksum: str  # sha256:<hex> of the bytes
+    retries: int = 0  # attempts made after the first
+
+
+@dataclass
+class RetryCounter:
+    """Retries made by every :class:`HttpClient` inside a :func:`counting_retries` block."""
+
+    count: int = 0
+
+
+_RETRY_COUNTER: contextvars.ContextVar[RetryCounter | None] = contextvars.ContextVar(
+    "attune_http_retry_counter", default=None
+)
+
+
+@contextlib.contextmanager
+def counting_retries() -> Iterator[RetryCounter]:
+    """Count the HTTP retries made inside the block (in this thread or context).
+
+    Blocks nest: a retry is counted by the innermost block only, so an install attempt
+    does not count again the retries of a dependency installed (and audited) inside it.
+    The counter is a context variable: a worker thread started inside the block counts
+    into it only if it runs in a copy of the context (``contextvars.copy_context()``)."""
+    counter = RetryCounter()
+    token = _RETRY_COUNTER.set(counter)
+    try:
+        yield counter
+    finally:
+        _RETRY_COUNTER.reset(token)
+
+
+def parse_retry_after(
+    value: str | None, *, date: str | None = None, now: float | None = None
+) -> float | None:
+    """Seconds a ``Retry-After`` value asks to wait (never negative), or None if invalid.
+
+    ``value`` is delta seconds (``120``) or an HTTP date; a date is measured from the
+    response's ``Date`` header when that is valid (no clock skew), else from ``now``
+    (default: this machine's clock)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if re.fullmatch(r"[0-9]+", text):
+        return float(min(int(text), 10**9))
+    from email.utils import parsedate_to_datetime
+
+    def when(stamp: str | None) -> float | None:
+        if not stamp:
+            return None
+        try:
+            parsed = parsedate_to_datetime(stamp.strip())
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return None
+        if parsed.tzinfo is None:
+            from datetime import UTC
+
+            parsed = parsed.replace(tzinfo=UTC)
+        try:
+            return parsed.timestamp()
+        except (OverflowError, OSError, ValueError):
+            return None
+
+    target = when(text)
+    if target is None:
+        return None
+    reference = when(date)
+    if reference is None:
+        reference = time.time() if now is None else now
+    return max(0.0, target - reference)
 
 
 class _Retry(Exception):
-    """A failure worth another attempt (connection trouble, 5xx)."""
+    """A failure worth another attempt (connection trouble, 5xx, 429)."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.retry_after = retry_after  # seconds the server asked to wait (429/503)
 
 
 class _Fatal(Exception):
@@ -343,6 +424,7 @@ class HttpClient:
             backoff if backoff is not None else float(getattr(network, "retry_backoff", 0.5))
         )
         self._client: httpx.Client | None = None
+        self.retries = 0  # retries made by this client, over all its requests
 
     # -- lifecycle
     def __enter__(self) -> HttpClient:
@@ -389,7 +471,7 @@ class HttpClient:
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
         sink = _MemorySink()
-        final, status, headers = self._with_retries(
+        final, status, headers, retries = self._with_retries(
             url, sink, max_bytes=max_bytes, extra=conditional, progress=False
         )
         return Response(
@@ -398,6 +480,7 @@ class HttpClient:
             content=b"".join(sink.parts),
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
+            retries=retries,
         )
 
     def download(self, url: str, dest: Path, *, max_bytes: int, what: str = "URL") -> Download:
@@ -408,7 +491,7 @@ class HttpClient:
             # Staged next to dest, fsynced, renamed over it; removed on any failure.
             with atomic_output(dest, mode=None, suffix=".part") as fh:
                 sink = _FileSink(fh)
-                final, _status, _headers = self._with_retries(
+                final, _status, _headers, retries = self._with_retries(
                     url,
                     sink,
                     max_bytes=max_bytes,
@@ -422,7 +505,11 @@ class HttpClient:
                 code="io_error",
             ) from None
         return Download(
-            url=final, path=dest, size=sink.size, checksum="sha256:" + sink.hash.hexdigest()
+            url=final,
+            path=dest,
+            size=sink.size,
+            checksum="sha256:" + sink.hash.hexdigest(),
+            retries=retries,
         )
 
     # -- internals
@@ -434,27 +521,73 @@ class HttpClient:
         max_bytes: int,
         extra: dict[str, str],
         progress: bool,
-    ) -> tuple[str, int, dict[str, str]]:
+    ) -> tuple[str, int, dict[str, str], int]:
+        """Attempts until one succeeds: ``(final URL, status, headers, retries made)``."""
         shown = redact_url(url)
         attempts = max(0, int(self.network.retries)) + 1
-        last = ""
-        for attempt in range(attempts):
-            if attempt:
-                delay = self.backoff * (2 ** (attempt - 1))
-                self.bus.info(
-                    f"retrying {shown} in {delay:g}s (attempt {attempt + 1} of {attempts}): {last}"
-                )
-                if delay > 0:
-                    time.sleep(delay)
-                sink.reset()
+        total_timeout = float(self.network.timeout or 0) or None
+        # One deadline for the whole request: attempts, redirects and waits together.
+        deadline = time.monotonic() + total_timeout if total_timeout else None
+        retries = 0
+        while True:
             try:
-                return self._attempt(url, sink, max_bytes=max_bytes, extra=extra, progress=progress)
+                final, status, headers = self._attempt(
+                    url,
+                    sink,
+                    max_bytes=max_bytes,
+                    extra=extra,
+                    progress=progress,
+                    deadline=deadline,
+                )
+                return final, status, headers, retries
             except _Retry as exc:
-                last = exc.reason
+                last = exc
             except _Fatal as exc:
                 raise NetworkError(f"{shown}: {exc.reason}", code=exc.code) from None
-        suffix = f" (after {attempts} attempts)" if attempts > 1 else ""
-        raise NetworkError(f"{shown}: {last}{suffix}")
+            made = retries + 1
+            if made >= attempts:
+                suffix = f" (after {made} attempts)" if made > 1 else ""
+                raise NetworkError(f"{shown}: {last.reason}{suffix}")
+            asked = last.retry_after
+            delay = asked if asked is not None else self.backoff * (2**retries)
+            left = deadline - time.monotonic() if deadline is not None else None
+            if left is not None and total_timeout is not None and delay >= left:
+                raise NetworkError(
+                    self._no_time_to_retry(shown, last.reason, made, asked, left, total_timeout),
+                    code="network_error" if asked is not None else "timeout",
+                )
+            why = f"{last.reason}; the server asked to wait" if asked is not None else last.reason
+            self.bus.info(
+                f"retrying {shown} in {delay:g}s (attempt {made + 1} of {attempts}): {why}"
+            )
+            if delay > 0:
+                time.sleep(delay)
+            sink.reset()
+            retries += 1
+            self.retries += 1
+            counter = _RETRY_COUNTER.get()
+            if counter is not None:
+                counter.count += 1
+
+    @staticmethod
+    def _no_time_to_retry(
+        shown: str, reason: str, made: int, asked: float | None, left: float, timeout: float
+    ) -> str:
+        """The one-line message when the next retry would not fit in ``network.timeout``."""
+        if asked is None:
+            done = f"after {made} attempts; " if made > 1 else ""
+            return (
+                f"{shown}: {reason} ({done}no time left for a retry within the "
+                f"{timeout:g} s network.timeout)"
+            )
+        wait = f"{math.ceil(asked):d} s" if asked >= 1 else f"{asked:.2g} s"
+        if asked > timeout:
+            allowed = f"the {timeout:g} s network.timeout allows"
+        else:
+            allowed = (
+                f"the {max(0, math.floor(left)):d} s left of the {timeout:g} s network.timeout"
+            )
+        return f"{shown}: {reason}; the server asked to retry after {wait}, more than {allowed}"
 
     def _headers_for(self, url: str, extra: dict[str, str]) -> dict[str, str]:
         headers = dict(extra)
@@ -470,11 +603,11 @@ class HttpClient:
         max_bytes: int,
         extra: dict[str, str],
         progress: bool,
+        deadline: float | None,
     ) -> tuple[str, int, dict[str, str]]:
         import httpx
 
         total_timeout = float(self.network.timeout or 0) or None
-        deadline = time.monotonic() + total_timeout if total_timeout else None
         current = url
         hops = 0
         client = self._http()
@@ -493,8 +626,13 @@ class HttpClient:
                         continue
                     if status == 304:
                         return current, status, dict(resp.headers)
-                    if status >= 500:
-                        raise _Retry(f"HTTP {status} {resp.reason_phrase}".rstrip())
+                    if status >= 500 or status == 429:
+                        asked = None
+                        if status in RETRY_AFTER_CODES:
+                            asked = parse_retry_after(
+                                resp.headers.get("retry-after"), date=resp.headers.get("date")
+                            )
+                        raise _Retry(f"HTTP {status} {resp.reason_phrase}".rstrip(), asked)
                     if status != 200:
                         code = "not_found" if status in (404, 410) else "network_error"
                         raise _Fatal(f"HTTP {status} {resp.reason_phrase}".rstrip(), code)
@@ -506,13 +644,22 @@ class HttpClient:
                 raise _Fatal("invalid URL", "invalid_url") from None
             except httpx.HTTPError as exc:
                 reason, retry = _describe_transport_error(exc)
-                if reason == "timed out" and total_timeout:
-                    reason = f"timed out after {total_timeout:g}s"
+                if total_timeout and (
+                    reason == "timed out"
+                    # connecting was cut short by the whole request's deadline
+                    or (isinstance(exc, httpx.TimeoutException) and self._past(deadline))
+                ):
+                    reason, retry = f"timed out after {total_timeout:g}s", False
                 if retry:
                     raise _Retry(reason) from None
                 raise _Fatal(
                     reason, "timeout" if "timed out" in reason else "network_error"
                 ) from None
+
+    @staticmethod
+    def _past(deadline: float | None) -> bool:
+        """Whether ``deadline`` has (all but) passed."""
+        return deadline is not None and time.monotonic() >= deadline - 0.01
 
     def _timeout_left(self, deadline: float | None) -> Any:
         import httpx

@@ -29,6 +29,7 @@ import copy
 import functools
 import json
 import os
+import posixpath
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -39,7 +40,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from attune_packs.checksum import CHECKSUM_RE
-from attune_packs.errors import IndexError_, NotFound
+from attune_packs.errors import AttuneError, IndexError_, NotFound
 from attune_packs.http import display_location, redact_url
 from attune_packs.sources import REF_RE
 
@@ -77,6 +78,14 @@ COMPONENT_KEYS = ("name", "description")
 DEPENDENCY_KEYS = ("attune_version", "python_version", "nodejs_version", "packs")
 
 _MAX_MESSAGE = 200
+
+Path_ = tuple[str | int, ...]  # where in an index: ("packs", 3, "install_sources", 0, "url")
+
+# The default of ``network.index_max_bytes``: the largest index read, local or remote.
+DEFAULT_INDEX_MAX_BYTES = 10 * 1024 * 1024
+
+# An older release kept under its newest entry's ``meta.releases`` (newest first).
+RELEASE_KEYS = ("version", "install_sources", "dependencies", "runtime_deps")
 
 
 # --------------------------------------------------------------------------- model
@@ -172,7 +181,11 @@ class Index:
     def resolve_url(self, url: str) -> str:
         """Where a source ``url`` points: for a local index, a relative path or a
         ``file://`` URL becomes an absolute path (relative to the index's folder);
-        anything else is returned unchanged."""
+        anything else is returned unchanged.
+
+        A relative path must stay inside the index's folder, also once symbolic
+        links are followed; one that leaves it is refused (:class:`IndexError_`).
+        """
         if self.remote:
             return url
         parts = urlsplit(url)
@@ -183,10 +196,175 @@ class Index:
         path = Path(url)
         if path.is_absolute():
             return os.fspath(path)
+        folder = self.folder
+        problem = relative_path_problem(url, folder)
+        if problem:
+            raise IndexError_(
+                f"index {self.location}: install source {shown_url(url)!r} {problem}",
+                details={"index": self.location, "url": shown_url(url)},
+            )
+        return os.path.normpath(os.path.join(folder, url))
+
+    @property
+    def folder(self) -> str:
+        """The folder of a local index (what relative source paths are relative to)."""
         base = self.location
         if base.lower().startswith("file://"):
             base = unquote(urlsplit(base).path)
-        return os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(base)), url))
+        return os.path.dirname(os.path.abspath(base))
+
+
+def shown_url(url: str) -> str:
+    """A source URL as the index gives it, unless it carries credentials, a query or a
+    fragment (then :func:`redact_url`, which also rewrites ``file:x`` as ``file:///x``)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return redact_url(url)
+    if "@" in parts.netloc or parts.query or parts.fragment:
+        return redact_url(url)
+    return url
+
+
+def _leaves_folder(relative: str) -> bool:
+    """Whether a relative path climbs out of its folder (``..`` after normalising)."""
+    norm = posixpath.normpath(relative)
+    return norm == ".." or norm.startswith("../")
+
+
+def relative_path_problem(relative: str, folder: str | os.PathLike[str]) -> str | None:
+    """Why the relative source path ``relative`` of a local index in ``folder`` may not
+    be used: it climbs out with ``..``, or a symbolic link on the way points outside
+    the folder.  ``None`` when it stays inside (a missing file is not checked here)."""
+    if _leaves_folder(relative):
+        return "leaves the index's folder (a relative path must stay inside it)"
+    folder = os.fspath(folder)
+    target = os.path.join(folder, relative)
+    real_folder = os.path.realpath(folder)
+    real = os.path.realpath(target)
+    if real != real_folder and not real.startswith(real_folder.rstrip(os.sep) + os.sep):
+        return "leaves the index's folder through a symbolic link"
+    return None
+
+
+# --------------------------------------------------------------------------- release history
+
+
+def recorded_releases(entry: Any) -> list[dict[str, Any]]:
+    """The older releases an entry records under ``meta.releases`` (newest first)."""
+    meta = entry.get("meta") if isinstance(entry, dict) else None
+    releases = meta.get("releases") if isinstance(meta, dict) else None
+    if not isinstance(releases, list):
+        return []
+    return [r for r in releases if isinstance(r, dict)]
+
+
+def _without_releases(entry: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` without ``meta.releases`` (and without ``meta`` if nothing else is left)."""
+    meta = entry.get("meta")
+    if not isinstance(meta, dict) or "releases" not in meta:
+        return entry
+    out = dict(entry)
+    rest = {k: v for k, v in meta.items() if k != "releases"}
+    if rest:
+        out["meta"] = rest
+    else:
+        del out["meta"]
+    return out
+
+
+def expand_release(entry: dict[str, Any], release: dict[str, Any]) -> dict[str, Any]:
+    """The full entry of an older release: the newest entry's fields with the release's
+    version and install sources, and its dependencies / runtime_deps where it gives them."""
+    out = _without_releases(entry)
+    out = {**out, "version": release["version"], "install_sources": release["install_sources"]}
+    for key in ("dependencies", "runtime_deps"):
+        if key in release:
+            out[key] = release[key]
+    return out
+
+
+def release_history(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every release an entry stands for, as full entries, newest first (itself first)."""
+    return [
+        _without_releases(entry),
+        *(expand_release(entry, r) for r in recorded_releases(entry)),
+    ]
+
+
+def _effective(key: str, value: Any) -> Any:
+    """A release field's meaning: an absent, empty or ``null`` value means none."""
+    if key == "runtime_deps":
+        return list(value) if isinstance(value, list) else []
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if v not in (None, [], "")}
+    return {}
+
+
+def release_item(full: dict[str, Any], newest: dict[str, Any]) -> dict[str, Any]:
+    """An older release as ``meta.releases`` holds it: version and install sources, plus
+    dependencies / runtime_deps only where they differ from the newest entry's."""
+    sources = full["install_sources"]
+    item: dict[str, Any] = {
+        "version": full["version"],
+        "install_sources": [_ordered(s, SOURCE_KEYS) for s in sources],
+    }
+    for key in ("dependencies", "runtime_deps"):
+        if _effective(key, full.get(key)) != _effective(key, newest.get(key)):
+            value = full.get(key)
+            if value is None:  # none, while the newest has some: say so explicitly
+                value = {"packs": []} if key == "dependencies" else []
+            item[key] = value
+    return item
+
+
+def with_history(releases: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """One entry for the releases of one ref (full entries, any order): the newest, with
+    the others under its ``meta.releases``, newest first (none: no ``meta.releases``)."""
+    ordered = sorted(releases, key=lambda e: entry_sort_key(e["ref"], e["version"]), reverse=True)
+    newest = _without_releases(ordered[0])
+    if len(ordered) == 1:
+        return newest
+    meta = dict(newest.get("meta") or {})
+    meta["releases"] = [release_item(e, newest) for e in ordered[1:]]
+    return {**newest, "meta": meta}
+
+
+def histories(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Every release of every ref of a decoded index (format 1.0 with ``meta.releases``,
+    or 1.1 with repeated refs), as full entries, newest first; refs in index order."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for pack in data["packs"]:
+        out.setdefault(pack["ref"], []).extend(release_history(pack))
+    for ref, entries in out.items():
+        entries.sort(key=lambda e: entry_sort_key(ref, e["version"]), reverse=True)
+    return out
+
+
+def has_history(data: dict[str, Any]) -> bool:
+    """Whether an index records release history (format 1.1, or any ``meta.releases``)."""
+    return data.get("version") == FORMAT_1_1 or any(
+        recorded_releases(p) for p in data.get("packs") or []
+    )
+
+
+def iter_sources(data: Any) -> Iterator[tuple[Path_, dict[str, Any]]]:
+    """Every install source of a decoded index with where it is (entries and their
+    ``meta.releases``), skipping what is not shaped like a source."""
+    packs = data.get("packs") if isinstance(data, dict) else None
+    for i, pack in enumerate(packs if isinstance(packs, list) else []):
+        if not isinstance(pack, dict):
+            continue
+        places: list[tuple[Path_, Any]] = [(("packs", i), pack)]
+        meta = pack.get("meta")
+        releases = meta.get("releases") if isinstance(meta, dict) else None
+        for k, item in enumerate(releases if isinstance(releases, list) else []):
+            places.append((("packs", i, "meta", "releases", k), item))
+        for at, holder in places:
+            sources = holder.get("install_sources") if isinstance(holder, dict) else None
+            for j, source in enumerate(sources if isinstance(sources, list) else []):
+                if isinstance(source, dict) and isinstance(source.get("url"), str):
+                    yield (*at, "install_sources", j), source
 
 
 # --------------------------------------------------------------------------- reading
@@ -226,6 +404,10 @@ def _check_shape(data: Any, location: str) -> None:
                 isinstance(entry, dict)
                 and isinstance(entry.get("ref"), str)
                 and isinstance(entry.get("version"), str)
+                and all(
+                    isinstance(r.get("version"), str) and isinstance(r.get("install_sources"), list)
+                    for r in recorded_releases(entry)
+                )
             ):
                 bad = True
                 break
@@ -269,7 +451,11 @@ def parse_index(
             raise invalid_index_error(location, problems)
     else:
         _check_shape(data, location)
-    packs = [IndexEntry(p["ref"], p["version"], p) for p in data["packs"]]
+    packs: list[IndexEntry] = []
+    for p in data["packs"]:
+        for older in reversed(recorded_releases(p)):  # oldest first: ascending like 1.1
+            packs.append(IndexEntry(p["ref"], older["version"], expand_release(p, older)))
+        packs.append(IndexEntry(p["ref"], p["version"], p))
     return Index(
         registry_name=data["registry_name"],
         registry_url=data["registry_url"],
@@ -282,23 +468,66 @@ def parse_index(
     )
 
 
-def read_index_file(path: Path | str) -> tuple[bytes, Any]:
-    """The bytes of a local index file and its decoded JSON (not validated)."""
-    path = Path(path)
+def index_too_large(location: str, max_bytes: int, size: int | None = None) -> IndexError_:
+    """The error for an index over ``network.index_max_bytes`` (local or remote)."""
+    got = f"{size:,} bytes" if size is not None else "more than that"
+    return IndexError_(
+        f"index {location} is too large: {got}, the limit is {max_bytes:,} bytes "
+        "(network.index_max_bytes)",
+        code="too_large",
+        details={"location": location, "max_bytes": max_bytes, "size": size},
+    )
+
+
+def read_index_bytes(
+    path: Path | str,
+    *,
+    max_bytes: int | None = DEFAULT_INDEX_MAX_BYTES,
+    location: str | None = None,
+) -> bytes:
+    """The bytes of a local index file, refusing one over ``max_bytes`` (0 or ``None``:
+    no limit) from its size before reading, and never reading more than the limit
+    (a file growing meanwhile, a pipe)."""
+    from attune_packs.fsutil import NotRegularFile, open_regular
+
+    shown = location if location is not None else os.fspath(path)
     try:
-        raw = path.read_bytes()
+        with open(open_regular(path), "rb") as fh:  # a FIFO is refused, not waited on
+            size = os.fstat(fh.fileno()).st_size
+            if max_bytes and size > max_bytes:
+                raise index_too_large(shown, max_bytes, size)
+            raw = fh.read(max_bytes + 1) if max_bytes else fh.read()
     except FileNotFoundError:
-        raise NotFound(f"index file not found: {path}") from None
+        raise NotFound(f"index file not found: {shown}") from None
     except IsADirectoryError:
-        raise IndexError_(f"cannot read index {path}: is a directory") from None
+        raise IndexError_(f"cannot read index {shown}: is a directory") from None
+    except NotRegularFile as exc:
+        what = "is a directory" if exc.kind == "a directory" else exc.strerror
+        raise IndexError_(f"cannot read index {shown}: {what}") from None
     except OSError as exc:
-        raise IndexError_(f"cannot read index {path}: {exc.strerror}") from None
+        raise IndexError_(f"cannot read index {shown}: {exc.strerror}") from None
+    if max_bytes and len(raw) > max_bytes:
+        raise index_too_large(shown, max_bytes)
+    return raw
+
+
+def read_index_file(
+    path: Path | str, *, max_bytes: int | None = DEFAULT_INDEX_MAX_BYTES
+) -> tuple[bytes, Any]:
+    """The bytes of a local index file and its decoded JSON (not validated)."""
+    raw = read_index_bytes(path, max_bytes=max_bytes)
     return raw, decode_json(raw, os.fspath(path))
 
 
-def load_index_file(path: Path | str, *, validate: bool = True, allow_http: bool = False) -> Index:
+def load_index_file(
+    path: Path | str,
+    *,
+    validate: bool = True,
+    allow_http: bool = False,
+    max_bytes: int | None = DEFAULT_INDEX_MAX_BYTES,
+) -> Index:
     """Read a local index (relative source URLs allowed; see :meth:`Index.resolve_url`)."""
-    _raw, data = read_index_file(path)
+    _raw, data = read_index_file(path, max_bytes=max_bytes)
     return parse_index(
         data, remote=False, location=os.fspath(path), validate=validate, allow_http=allow_http
     )
@@ -412,10 +641,18 @@ def url_problem(
     if remote:
         return "must be an https:// URL"
     if scheme == "file":
-        return "must not carry credentials" if "@" in parts.netloc else None
+        if "@" in parts.netloc:
+            return "must not carry credentials"
+        if parts.netloc not in ("", "localhost"):
+            return "must be a local file:// URL (file:///absolute/path)"
+        if not parts.path.startswith("/"):
+            return "must name an absolute path (file:///absolute/path)"
+        return None
     if scheme == "" and not url.startswith("//"):
         if ":" in url.split("/", 1)[0]:
             return "looks like an scp-style address; use an https:// URL"
+        if not url.startswith("/") and _leaves_folder(url):
+            return "leaves the index's folder (a relative path must stay inside it)"
         return None
     return f"uses an unsupported scheme {scheme!r} (https://, file:// or a path)"
 
@@ -506,9 +743,6 @@ def _validator(fmt: str) -> Any:
     return Draft202012Validator(_inline_refs(schema_for(fmt)))
 
 
-Path_ = tuple[str | int, ...]
-
-
 def _path_text(path: Path_, data: Any) -> str:
     """``packs[3] (slack).install_sources[0].url``: the ref makes long indices readable."""
     text = ""
@@ -584,7 +818,9 @@ def _rule_problems(data: Any, *, remote: bool, allow_http: bool) -> Iterator[tup
     for i, pack in enumerate(packs):
         if not isinstance(pack, dict):
             continue
-        yield from _entry_problems(pack, ("packs", i), remote=remote, allow_http=allow_http)
+        yield from _entry_problems(
+            pack, ("packs", i), fmt=fmt, remote=remote, allow_http=allow_http
+        )
         ref, version = pack.get("ref"), pack.get("version")
         if not (isinstance(ref, str) and REF_RE.fullmatch(ref)):
             continue
@@ -617,14 +853,23 @@ def _valid_version(version: str) -> bool:
 
 
 def _entry_problems(
-    pack: dict[str, Any], at: Path_, *, remote: bool, allow_http: bool
+    pack: dict[str, Any], at: Path_, *, fmt: Any = FORMAT_1_0, remote: bool, allow_http: bool
 ) -> Iterator[tuple[Path_, str]]:
     ref = pack.get("ref")
     if isinstance(ref, str) and not REF_RE.fullmatch(ref):
         yield (*at, "ref"), f"{ref!r} is not a valid pack ref (^[a-z][a-z0-9_-]*$)"
     version = pack.get("version")
     if isinstance(version, str) and not _valid_version(version):
-        yield (*at, "version"), f"{version!r} is not a semantic version (semver 2.0.0)"
+        from attune_packs.versioning import version_limit_problem
+
+        limit = version_limit_problem(version)
+        shown = repr(version if len(version) <= 60 else version[:57] + "...")
+        yield (
+            (*at, "version"),
+            f"{shown} is not a semantic version (semver 2.0.0)"
+            if limit is None
+            else f"{shown} is not a valid version: {limit}",
+        )
     for key in ("label", "author", "license"):
         value = pack.get(key)
         if isinstance(value, str) and value and not value.strip():
@@ -641,25 +886,11 @@ def _entry_problems(
             yield (*at, "repository"), f"{redact_url(repository)!r} {problem}"
     sources = pack.get("install_sources")
     for j, source in enumerate(sources if isinstance(sources, list) else []):
-        if not isinstance(source, dict):
-            continue
-        where = (*at, "install_sources", j)
-        url = source.get("url")
-        if isinstance(url, str):
-            problem = url_problem(url, remote=remote, allow_http=allow_http)
-            if problem:
-                yield (*where, "url"), f"{redact_url(url)!r} {problem}"
-        checksum = source.get("checksum")
-        if isinstance(checksum, str) and not CHECKSUM_RE.fullmatch(checksum):
-            yield (
-                (*where, "checksum"),
-                f"{checksum!r} is not 'sha256:' followed by 64 lowercase hex digits",
+        if isinstance(source, dict):
+            yield from _source_rules(
+                source, (*at, "install_sources", j), remote=remote, allow_http=allow_http
             )
-        git_ref = source.get("ref")
-        if source.get("type") == "git" and isinstance(git_ref, str) and git_ref:
-            problem = git_ref_problem(git_ref)
-            if problem:
-                yield (*where, "ref"), f"{git_ref!r} {problem}"
+    yield from _release_problems(pack, at, fmt=fmt, remote=remote, allow_http=allow_http)
     contents = pack.get("contents")
     for kind in CONTENT_KINDS:
         items = contents.get(kind) if isinstance(contents, dict) else None
@@ -680,6 +911,147 @@ def _entry_problems(
             problem = requirement_problem(requirement)
             if problem:
                 yield (*at, "dependencies", "packs", k), f"{requirement!r} {problem}"
+
+
+def _source_rules(
+    source: dict[str, Any], where: Path_, *, remote: bool, allow_http: bool
+) -> Iterator[tuple[Path_, str]]:
+    """The rules of one install source beyond its shape: URL, checksum, git ref."""
+    url = source.get("url")
+    if isinstance(url, str):
+        problem = url_problem(url, remote=remote, allow_http=allow_http)
+        if problem:
+            yield (*where, "url"), f"{shown_url(url)!r} {problem}"
+    checksum = source.get("checksum")
+    if isinstance(checksum, str) and not CHECKSUM_RE.fullmatch(checksum):
+        yield (
+            (*where, "checksum"),
+            f"{checksum!r} is not 'sha256:' followed by 64 lowercase hex digits",
+        )
+    git_ref = source.get("ref")
+    if source.get("type") == "git" and isinstance(git_ref, str) and git_ref:
+        problem = git_ref_problem(git_ref)
+        if problem:
+            yield (*where, "ref"), f"{git_ref!r} {problem}"
+
+
+_SOURCE_FIELDS = {"git": ("type", "url", "ref", "checksum"), "archive": ("type", "url", "checksum")}
+
+
+def _source_shape(source: Any, where: Path_) -> Iterator[tuple[Path_, str]]:
+    """What the schema says of an install source, for the ones in ``meta.releases``
+    (free-form to the schema): ``{type: git, url, ref, checksum}`` or
+    ``{type: archive, url, checksum}``, all strings."""
+    if not isinstance(source, dict):
+        yield where, "must be an install source object"
+        return
+    kind = source.get("type")
+    if kind not in _SOURCE_FIELDS:
+        yield (*where, "type"), f"must be 'git' or 'archive', not {kind!r}"
+        return
+    allowed = _SOURCE_FIELDS[kind]
+    for key in allowed:
+        value = source.get(key)
+        if key not in source:
+            yield where, f"{key!r} is a required property"
+        elif not isinstance(value, str) or (key in ("url", "ref") and not value):
+            yield (*where, key), "must be a non-empty string"
+    for key in source:
+        if key not in allowed:
+            yield (*where, key), f"is not a field of a {kind} source"
+
+
+def _release_problems(
+    pack: dict[str, Any], at: Path_, *, fmt: Any, remote: bool, allow_http: bool
+) -> Iterator[tuple[Path_, str]]:
+    """``meta.releases`` (DESIGN.md section 4): older releases of the entry, newest
+    first, each ``{version, install_sources, dependencies?, runtime_deps?}``."""
+    meta = pack.get("meta")
+    if not isinstance(meta, dict) or "releases" not in meta:
+        return
+    where = (*at, "meta", "releases")
+    releases = meta["releases"]
+    if fmt == FORMAT_1_1:
+        yield where, "is not used in format 1.1, where each version is an entry of its own"
+        return
+    if not isinstance(releases, list):
+        yield where, "must be a list of older releases, newest first"
+        return
+    top = pack.get("version")
+    ref = pack.get("ref") if isinstance(pack.get("ref"), str) else ""
+    top_key = entry_sort_key(ref, top) if isinstance(top, str) and _valid_version(top) else None
+    seen: dict[str, int] = {}
+    previous: tuple[tuple[Any, ...], str] | None = None
+    for k, item in enumerate(releases):
+        here = (*where, k)
+        if not isinstance(item, dict):
+            yield here, "must be an object {version, install_sources, dependencies?, runtime_deps?}"
+            continue
+        for key in item:
+            if key not in RELEASE_KEYS:
+                yield (*here, key), "is not a release field (" + ", ".join(RELEASE_KEYS) + ")"
+        version = item.get("version")
+        if not isinstance(version, str):
+            yield (*here, "version"), "is required: a semantic version"
+        elif not _valid_version(version):
+            yield (*here, "version"), f"{version!r} is not a semantic version (semver 2.0.0)"
+        elif version in seen:
+            yield (
+                (*here, "version"),
+                f"duplicate release {version} (first at meta.releases[{seen[version]}])",
+            )
+        else:
+            seen[version] = k
+            key = entry_sort_key(ref, version)
+            if top_key is not None and key >= top_key:
+                yield (*here, "version"), f"{version} is not older than the entry's {top}"
+            elif previous is not None and key > previous[0]:
+                yield (
+                    (*here, "version"),
+                    f"releases are not newest first: {version} comes after {previous[1]}",
+                )
+            previous = (key, version)
+        sources = item.get("install_sources")
+        if not isinstance(sources, list) or not sources:
+            yield (*here, "install_sources"), "must be a non-empty list of install sources"
+        else:
+            for j, source in enumerate(sources):
+                shape = list(_source_shape(source, (*here, "install_sources", j)))
+                yield from shape
+                if not shape:
+                    yield from _source_rules(
+                        source,
+                        (*here, "install_sources", j),
+                        remote=remote,
+                        allow_http=allow_http,
+                    )
+        if "runtime_deps" in item:
+            deps = item["runtime_deps"]
+            if not isinstance(deps, list) or not all(isinstance(d, str) for d in deps):
+                yield (*here, "runtime_deps"), "must be a list of strings"
+            elif len(set(deps)) != len(deps):
+                yield (*here, "runtime_deps"), "must not repeat a runtime"
+        if "dependencies" in item:
+            yield from _release_dependencies(item["dependencies"], (*here, "dependencies"))
+
+
+def _release_dependencies(deps: Any, where: Path_) -> Iterator[tuple[Path_, str]]:
+    if not isinstance(deps, dict):
+        yield where, "must be an object {attune_version?, python_version?, nodejs_version?, packs?}"
+        return
+    for key, value in deps.items():
+        if key not in DEPENDENCY_KEYS:
+            yield (*where, key), "is not a dependencies field"
+        elif key != "packs" and not isinstance(value, str):
+            yield (*where, key), "must be a string"
+    packs = deps.get("packs", [])
+    if not isinstance(packs, list) or not all(isinstance(p, str) for p in packs):
+        yield (*where, "packs"), "must be a list of pack requirements"
+        return
+    for k, requirement in enumerate(packs):
+        problem = requirement_problem(requirement)
+        if problem:
+            yield (*where, "packs", k), f"{requirement!r} {problem}"
 
 
 def git_ref_problem(git_ref: str) -> str | None:
@@ -757,3 +1129,119 @@ def validate_entry_data(entry: Any, *, remote: bool = True) -> list[str]:
         f"{_path_text(path[2:], entry) if len(path) > 2 else 'entry'}: {message}"
         for path, message in _problems(probe, remote=remote, allow_http=False)
     ]
+
+
+# --------------------------------------------------------------------------- index files
+
+
+@dataclass
+class IndexValidation:
+    """The result of :func:`validate_index_file` (``attune pack index validate``)."""
+
+    path: str
+    valid: bool
+    format: str | None
+    packs: int | None  # entries in the file (older releases under meta.releases not counted)
+    errors: list[str]
+    warnings: list[str]
+    strict: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "valid": self.valid,
+            "format": self.format,
+            "packs": self.packs,
+            "strict": self.strict,
+            "errors": self.errors,
+            "warnings": self.warnings,
+        }
+
+
+def _source_kind(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme == "http":
+        return "is plain http://"
+    if scheme == "file":
+        return "is a file:// URL"
+    return "is a local path" if url.startswith("/") else "is a relative path"
+
+
+def remote_refusals(data: Any, *, allow_http: bool = False) -> list[str]:
+    """Install sources a local index may name but an Attune host reading the index
+    remotely refuses (relative paths, absolute paths, ``file://``, ``http://``).
+
+    Only sources valid in a local index are listed (the others are errors anyway).
+    """
+    out: list[tuple[Path_, str]] = []
+    for where, source in iter_sources(data):
+        url = source["url"]
+        if url_problem(url, remote=False, allow_http=allow_http):
+            continue
+        if url_problem(url, remote=True):
+            out.append(
+                (
+                    (*where, "url"),
+                    f"{shown_url(url)!r} {_source_kind(url)}: accepted in a local index, "
+                    "refused by a remote Attune host (https:// only)",
+                )
+            )
+    return [f"{_path_text(path, data)}: {message}" for path, message in sorted(out, key=_sort_key)]
+
+
+def local_path_problems(data: Any, folder: str | os.PathLike[str]) -> list[str]:
+    """Relative source paths of a local index in ``folder`` that leave it once symbolic
+    links are followed (climbing out with ``..`` is a rule of :func:`validate_index_data`)."""
+    out: list[tuple[Path_, str]] = []
+    for where, source in iter_sources(data):
+        url = source["url"]
+        if urlsplit(url).scheme or url.startswith("/") or _leaves_folder(url):
+            continue
+        if url_problem(url, remote=False, allow_http=True):
+            continue
+        problem = relative_path_problem(url, folder)
+        if problem:
+            out.append(((*where, "url"), f"{shown_url(url)!r} {problem}"))
+    return [f"{_path_text(path, data)}: {message}" for path, message in sorted(out, key=_sort_key)]
+
+
+def validate_index_file(
+    path: Path | str,
+    *,
+    strict: bool = False,
+    allow_http: bool = False,
+    max_bytes: int | None = DEFAULT_INDEX_MAX_BYTES,
+) -> IndexValidation:
+    """Validate a local index file by the rules every command reading it applies.
+
+    A local index may name install sources by a path relative to its folder
+    (staying inside it), an absolute path or ``file://`` (DESIGN.md section 4),
+    as ``install`` and ``index-merge`` accept.  What a remote Attune host would
+    refuse (relative paths, non-``https://`` sources) is listed in ``warnings``;
+    with ``strict`` those are errors.  A missing file raises :class:`NotFound`;
+    any other unreadable, oversized or non-JSON file is an invalid result.
+    """
+    location = os.fspath(path)
+    try:
+        _raw, data = read_index_file(path, max_bytes=max_bytes)
+    except NotFound:
+        raise
+    except AttuneError as exc:
+        return IndexValidation(location, False, None, None, [exc.message], [], strict)
+    errors = validate_index_data(data, remote=False, allow_http=allow_http)
+    folder = os.path.dirname(os.path.abspath(location))
+    errors += [e for e in local_path_problems(data, folder) if e not in errors]
+    warnings = remote_refusals(data, allow_http=allow_http)
+    if strict:
+        errors, warnings = errors + warnings, []
+    packs = data.get("packs") if isinstance(data, dict) else None
+    fmt = data.get("version") if isinstance(data, dict) else None
+    return IndexValidation(
+        path=location,
+        valid=not errors,
+        format=fmt if isinstance(fmt, str) else None,
+        packs=len(packs) if isinstance(packs, list) else None,
+        errors=errors,
+        warnings=warnings,
+        strict=strict,
+    )

@@ -28,6 +28,7 @@ content is refused unless ``force`` (then a ``reinstall``).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import getpass
 import os
 import threading
@@ -48,8 +49,9 @@ from attune_packs.errors import (
     SourceError,
     StoreError,
     UsageError,
+    interruption,
 )
-from attune_packs.events import EventBus, Verifying, bus_or_null
+from attune_packs.events import Copying, Event, EventBus, Listener, Verifying, bus_or_null
 from attune_packs.store import Intent, Staging, Store, TreeHash, copy_tree_hashing, hash_tree
 
 if TYPE_CHECKING:
@@ -320,6 +322,46 @@ class _Attempt:
     meta: dict[str, Any] = field(default_factory=dict)
     dependencies: list[dict[str, Any]] = field(default_factory=list)
     committed: bool = False  # the database transaction of this attempt went through
+    #: The attempt's http.RetryCounter: HTTP retries of its own downloads (meta.http_retries).
+    http_retries: Any = None
+    #: How messages name the staged folders (deepest first): by what the user gave.
+    names: list[sources.Shown] = field(default_factory=list)
+    #: A registry requirement's entry, chosen in the resolve step (registry.Resolved).
+    resolved: Any = None
+
+
+class _NamingBus(EventBus):
+    """Forwards every event to ``inner`` with staged paths named by what the user gave
+    (:class:`~attune_packs.sources.Shown`), so no progress line, warning or info ever
+    shows a staging folder, whichever component emitted it."""
+
+    def __init__(self, inner: EventBus, names: list[sources.Shown]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.names = names
+        self.warnings = inner.warnings  # one list: results report the caller's warnings
+
+    def subscribe(self, listener: Listener) -> None:
+        self.inner.subscribe(listener)
+
+    def emit(self, event: Event) -> None:
+        if self.names:
+            changes = {
+                f.name: sources.scrub(value, self.names)
+                for f in dataclasses.fields(event)
+                if isinstance(value := getattr(event, f.name), str)
+            }
+            event = dataclasses.replace(event, **changes)
+        self.inner.emit(event)
+
+
+def _rename_paths(exc: AttuneError, names: list[sources.Shown]) -> None:
+    """Name staged paths in ``exc`` (message and details) by what the user gave."""
+    if not names:
+        return
+    exc.message = str(sources.scrub(exc.message, names))
+    exc.args = (exc.message,)
+    exc.details = sources.scrub(exc.details, names)  # type: ignore[assignment]
 
 
 # -- the installer --------------------------------------------------------------------------
@@ -433,9 +475,16 @@ class Installer:
         options = options or InstallOptions()
         attempt = _Attempt(source=source, options=options, started_at=utcnow())
         self.prefetch_db(readonly=options.dry_run)
+        outer = self.bus
+        self.bus = _NamingBus(outer, attempt.names)
         try:
-            return self._install(attempt)
+            from attune_packs.http import counting_retries
+
+            with counting_retries() as attempt.http_retries:
+                return self._install(attempt)
         except BaseException as exc:
+            if isinstance(exc, AttuneError):
+                _rename_paths(exc, attempt.names)
             if options.dry_run:
                 raise
             if attempt.committed:
@@ -444,12 +493,17 @@ class Installer:
                 self._finish_committed()
             elif isinstance(exc, AttuneError):
                 self._record_failure(attempt, exc.message, exc.code)
-            elif isinstance(exc, KeyboardInterrupt):
-                self._record_failure(attempt, "interrupted", "interrupted")
+            elif isinstance(exc, KeyboardInterrupt):  # Ctrl-C, SIGTERM, SIGHUP
+                message, code, _status = interruption(exc)
+                self._record_failure(attempt, message, code)
             elif isinstance(exc, Exception):
                 message = f"internal error: {type(exc).__name__}: {exc}"
-                self._record_failure(attempt, message, "internal_error")
+                self._record_failure(
+                    attempt, str(sources.scrub(message, attempt.names)), "internal_error"
+                )
             raise
+        finally:
+            self.bus = outer
 
     def _finish_committed(self) -> None:
         with contextlib.suppress(Exception), self.store.locked(self.db) as actions:
@@ -465,7 +519,7 @@ class Installer:
         bus = self.bus
 
         # resolve -------------------------------------------------------------------
-        self._step(attempt, "resolve", attempt.source)
+        self._step(attempt, "resolve", public_url(attempt.source) or attempt.source)
         if options.expect_checksum is not None:
             parse_checksum(options.expect_checksum, "--expect-checksum value")
         spec = sources.classify(attempt.source, options.ref_spec)
@@ -490,7 +544,22 @@ class Installer:
                 "(require_checksums is on); pass --expect-checksum sha256:...",
                 code="checksum_required",
             )
-        bus.step_completed("resolve", spec.kind.replace("_", " ") + f": {spec.location}")
+        note = spec.kind.replace("_", " ") + f": {public_url(spec.location)}"
+        if spec.kind == sources.REGISTRY:
+            # The registries answer here, so a pack none of them lists fails this step.
+            from attune_packs import remote
+
+            attempt.resolved = remote.resolve_requirement(
+                spec,
+                self.settings,
+                bus,
+                registry=options.registry,
+                no_registry=options.no_registry,
+                refresh=options.refresh,
+            )
+            entry = attempt.resolved.entry
+            note = f"{entry.ref} {entry.version} from registry {attempt.resolved.registry_name!r}"
+        bus.step_completed("resolve", note)
 
         if spec.kind == sources.LOCAL_DIRECTORY:
             self._claim(attempt, Path(spec.location))
@@ -500,14 +569,19 @@ class Installer:
                 return quick
 
         with self.store.staging(dry_run=options.dry_run) as staging:
+            # Whatever is staged is named by what the user gave; the rest as "<staging>".
+            attempt.names.append(sources.Shown.of(staging.path, "<staging>"))
             root, tree, archive_sum, fetched = self._fetch(attempt, spec, staging)
 
             # validate --------------------------------------------------------------
             self._step(attempt, "validate", "pack.yaml")
-            from attune_packs.manifest import load_manifest
+            from attune_packs.manifest import discover_contents, load_manifest
 
             try:
-                manifest = load_manifest(root)
+                manifest = load_manifest(root, shown=attempt.names[0])
+                # Component files Attune could not load make the pack invalid, as
+                # ``attune pack validate`` says; refuse them before anything changes.
+                discover_contents(root, manifest.ref, shown=attempt.names[0])
             except AttuneError:
                 self._claim(attempt, root)
                 raise
@@ -522,7 +596,7 @@ class Installer:
             # verify ----------------------------------------------------------------
             self._step(attempt, "verify", "checksum")
             if tree is None:
-                bus.emit(Verifying(f"hashing {root.name or root}"))
+                bus.emit(Verifying(f"hashing {attempt.names[0].path(root)}"))
                 tree = hash_tree(root)
             self._verify_checksum(attempt, spec, tree, archive_sum, fetched)
             attempt.meta.update(
@@ -676,9 +750,15 @@ class Installer:
         self, attempt: _Attempt, spec: sources.SourceSpec, staging: Staging
     ) -> tuple[Path, TreeHash | None, str | None, sources.FetchedPack | None]:
         bus = self.bus
+        names = attempt.names
         if spec.kind == sources.LOCAL_DIRECTORY:
             self._step(attempt, "fetch", f"copying {spec.location}")
-            tree = copy_tree_hashing(spec.location, staging.path / "pack")
+            names.insert(0, sources.Shown.of(staging.path / "pack", spec.display))
+            tree = copy_tree_hashing(
+                spec.location,
+                staging.path / "pack",
+                progress=lambda done, total, size: bus.emit(Copying(done, total, size)),
+            )
             bus.step_completed("fetch", f"{tree.count} files, {tree.bytes} bytes")
             return staging.path / "pack", tree, None, None
         if spec.kind == sources.LOCAL_ARCHIVE:
@@ -686,17 +766,23 @@ class Installer:
 
             self._step(attempt, "fetch", f"reading {spec.location}")
             copy = staging.path / ("source" + _archive_suffix(spec.location))
+            names.insert(0, sources.Shown.of(copy, spec.display))
             archive_sum = _copy_file_hashing(Path(spec.location), copy)
             attempt.meta["archive_checksum"] = archive_sum
             bus.step_completed("fetch", archive_sum)
             self._step(attempt, "extract", Path(spec.location).name)
+            dest = staging.path / "tree"
+            names.insert(0, sources.Shown.of(dest, spec.display, sep=":"))
             root = archive.extract_archive(
                 copy,
-                staging.path / "tree",
+                dest,
                 self.settings.archive,
                 bus,
                 name=Path(spec.location).name,
             )
+            inner = os.path.relpath(root, dest)
+            if inner != ".":
+                names.insert(0, sources.Shown.of(root, spec.display, inner, sep=":"))
             with contextlib.suppress(OSError):
                 os.unlink(copy)
             bus.step_completed("extract", root.name)
@@ -708,7 +794,9 @@ class Installer:
                 f"installing from {spec.kind} sources is not available in this build of attune-packs",
                 code="unsupported_source",
             ) from None
-        self._step(attempt, "fetch", spec.raw)
+        self._step(attempt, "fetch", spec.display)
+        for part in ("git", "archive"):
+            names.insert(0, sources.Shown.of(staging.path / "fetch" / part, spec.display, sep=":"))
         fetched = remote.fetch(
             spec,
             self.settings,
@@ -718,6 +806,7 @@ class Installer:
             registry=attempt.options.registry,
             no_registry=attempt.options.no_registry,
             refresh=attempt.options.refresh,
+            resolved=attempt.resolved,
         )
         attempt.source_type = fetched.source_type
         attempt.source_url = public_url(fetched.source_url)
@@ -727,7 +816,9 @@ class Installer:
             attempt.meta["archive_checksum"] = fetched.archive_checksum
         if fetched.meta:
             attempt.meta["fetch"] = _json_safe(fetched.meta)
-        bus.step_completed("fetch", os.fspath(fetched.path))
+        shown = fetched.shown or sources.Shown.of(fetched.path, spec.display, sep=":")
+        names.insert(0, shown)
+        bus.step_completed("fetch", shown.path(fetched.path))
         return Path(fetched.path), None, fetched.archive_checksum, fetched
 
     def _verify_checksum(
@@ -935,6 +1026,8 @@ class Installer:
                 meta[flag] = True
         if status == "failed":
             meta["failed_step"] = attempt.step
+        if attempt.http_retries is not None and attempt.http_retries.count:
+            meta["http_retries"] = attempt.http_retries.count
         return InstallationRecord(
             pack_ref=attempt.ref,
             pack_version=attempt.version,
@@ -1231,15 +1324,21 @@ def _copy_file_hashing(src: Path, dst: Path) -> str:
     import hashlib
 
     from attune_packs.errors import ChecksumError
+    from attune_packs.fsutil import NotRegularFile, open_regular
 
     h = hashlib.sha256()
     try:
-        with open(src, "rb") as fin, open(dst, "xb") as fout:
+        # Checked to be a regular file before a byte is read: a FIFO must not block.
+        with open(open_regular(src), "rb") as fin, open(dst, "xb") as fout:
             while chunk := fin.read(1 << 20):
                 h.update(chunk)
                 fout.write(chunk)
     except IsADirectoryError:
         raise ChecksumError(f"is a directory: {src}") from None
+    except NotRegularFile as exc:
+        if exc.kind == "a directory":
+            raise ChecksumError(f"is a directory: {src}") from None
+        raise SourceError(f"cannot read {src}: {exc.strerror}") from None
     except OSError as exc:
         raise SourceError(f"cannot read {src}: {exc.strerror}") from None
     return "sha256:" + h.hexdigest()

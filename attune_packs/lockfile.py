@@ -180,10 +180,11 @@ def write(path: str | Path, lock: LockFile) -> bool:
 
 
 def load(path: str | Path) -> LockFile:
+    from attune_packs.fsutil import read_regular_file
     from attune_packs.yamlio import YamlError, load_yaml
 
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular_file(path)  # a FIFO is refused, not waited on
     except FileNotFoundError:
         raise NotFound(f"lock file not found: {path}") from None
     except OSError as exc:
@@ -263,6 +264,12 @@ def parse(doc: Any, *, where: str = "lock file") -> LockFile:
         seen.add(ref)
         ver = item.get("version")
         if not isinstance(ver, str) or not is_valid_version(ver):
+            from attune_packs.versioning import version_limit_problem
+
+            limit = version_limit_problem(ver)
+            if limit is not None:
+                shown = repr(ver if len(ver) <= 60 else ver[:57] + "...")
+                raise bad(f"{at}.version", f"{shown} is not a valid version: {limit}")
             raise bad(f"{at}.version", f"{ver!r} is not a semantic version")
         src = item.get("source")
         if not isinstance(src, dict):

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from attune_packs.errors import ManifestError
-from attune_packs.sources import REF_RE
+from attune_packs.sources import REF_RE, Shown
 
 COMPONENT_KINDS = ("actions", "sensors", "triggers", "rules", "workflows")
 
@@ -155,17 +155,22 @@ class ValidationReport:
 
 
 class _Collector:
-    """Accumulates errors and warnings."""
+    """Accumulates errors and warnings; with ``shown``, every message names the pack
+    by what the user gave (never a staging or temporary path)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shown: Shown | None = None) -> None:
         self.errors: list[Issue] = []
         self.warnings: list[Issue] = []
+        self.shown = shown
+
+    def _text(self, message: str) -> str:
+        return self.shown.scrub(message) if self.shown is not None else message
 
     def error(self, code: str, field_: str, message: str) -> None:
-        self.errors.append(Issue(code, field_, message))
+        self.errors.append(Issue(code, field_, self._text(message)))
 
     def warn(self, code: str, field_: str, message: str) -> None:
-        self.warnings.append(Issue(code, field_, message))
+        self.warnings.append(Issue(code, field_, self._text(message)))
 
 
 # --------------------------------------------------------------------------- helpers
@@ -252,6 +257,7 @@ def _scalar_text(value: Any) -> str:
 
 def _read_yaml(path: Path, what: str, col: _Collector, field_: str) -> tuple[bool, Any]:
     """Read one metadata YAML file; on failure record an error and return ``(False, None)``."""
+    from attune_packs.fsutil import read_regular_file
     from attune_packs.yamlio import YamlError, load_yaml
 
     try:
@@ -277,7 +283,8 @@ def _read_yaml(path: Path, what: str, col: _Collector, field_: str) -> tuple[boo
         )
         return False, None
     try:
-        raw = path.read_bytes()
+        # Opened without blocking and checked again: a FIFO swapped in must not hang us.
+        raw = read_regular_file(path, follow_symlinks=False)
     except OSError as exc:
         col.error("unreadable_file", field_, f"cannot read {what} {path}: {exc.strerror}")
         return False, None
@@ -289,7 +296,10 @@ def _read_yaml(path: Path, what: str, col: _Collector, field_: str) -> tuple[boo
     try:
         return True, load_yaml(text)
     except YamlError as exc:
-        col.error("invalid_yaml", field_, f"{what} {path}: {exc}")
+        # pack.yaml's folder is named by the message around this one; a component's
+        # own path says which of them it is.
+        where = what if what == MANIFEST_NAME else f"{what} {path}"
+        col.error("invalid_yaml", field_, f"{where}: {exc}")
         return False, None
 
 
@@ -575,14 +585,17 @@ def _check_manifest_doc(
     description = _check_required(doc, "description", col)
     version = _check_required(doc, "version", col)
     if version is not None:
-        from attune_packs.versioning import is_valid_version
+        from attune_packs.versioning import is_valid_version, version_limit_problem
 
         if not is_valid_version(version):
+            limit = version_limit_problem(version)
             col.error(
                 "invalid_version",
                 "version",
                 f"version {_show(version)} is not a semantic version (MAJOR.MINOR.PATCH with "
-                f"optional -prerelease and +build, e.g. 1.0.0 or 2.1.0-rc.1)",
+                f"optional -prerelease and +build, e.g. 1.0.0 or 2.1.0-rc.1)"
+                if limit is None
+                else f"version {_show(version)} is not a valid version: {limit}",
             )
             version = None
 
@@ -702,20 +715,25 @@ def parse_manifest_data(data: Any) -> tuple[Manifest | None, list[Issue], list[I
     return manifest, col.errors, col.warnings
 
 
-def load_manifest(pack_dir: Path) -> Manifest:
-    """Read and validate ``pack_dir/pack.yaml``; raise ManifestError (one line) if not valid."""
+def load_manifest(pack_dir: Path, *, shown: Shown | None = None) -> Manifest:
+    """Read and validate ``pack_dir/pack.yaml``; raise ManifestError (one line) if not valid.
+
+    ``shown`` names the folder in messages by what the user gave (for a staged copy)."""
     pack_dir = _resolve_pack_dir(Path(pack_dir))
-    col = _Collector()
+    col = _Collector(shown)
     manifest, _, _ = _check_manifest_file(pack_dir, col)
     if manifest is None or col.errors:
-        raise _manifest_error(pack_dir, col.errors)
+        raise _manifest_error(pack_dir, col.errors, shown)
     return manifest
 
 
-def _manifest_error(pack_dir: Path, errors: list[Issue]) -> ManifestError:
+def _manifest_error(
+    pack_dir: Path, errors: list[Issue], shown: Shown | None = None
+) -> ManifestError:
     first = errors[0] if errors else Issue("invalid_manifest", MANIFEST_NAME, "invalid pack.yaml")
     more = f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    message = f"invalid pack in {pack_dir}: {first.message}" + (more if len(errors) > 1 else "")
+    where = shown.path(pack_dir) if shown is not None else pack_dir
+    message = f"invalid pack in {where}: {first.message}" + (more if len(errors) > 1 else "")
     return ManifestError(message, details={"errors": [e.to_dict() for e in errors]})
 
 
@@ -841,17 +859,19 @@ def _discover(
     return contents
 
 
-def discover_contents(pack_dir: Path, ref: str) -> dict[str, list[dict[str, str]]]:
+def discover_contents(
+    pack_dir: Path, ref: str, *, shown: Shown | None = None
+) -> dict[str, list[dict[str, str]]]:
     """``{actions, sensors, triggers, rules, workflows}``, each a name-sorted list of
     ``{name, description}`` from the top-level YAML files of the component folders.
 
     Raises :class:`ManifestError` when a component file is not a readable YAML mapping.
     """
     pack_dir = _resolve_pack_dir(Path(pack_dir))
-    col = _Collector()
+    col = _Collector(shown)
     contents = _discover(pack_dir, ref, col)
     if col.errors:
-        raise _manifest_error(pack_dir, col.errors)
+        raise _manifest_error(pack_dir, col.errors, shown)
     return contents
 
 

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from attune_packs.errors import PackTestError
 from attune_packs.events import EventBus, bus_or_null
+from attune_packs.fsutil import remove_tree
 
 if TYPE_CHECKING:
     from attune_packs.manifest import Manifest
@@ -485,7 +486,7 @@ def run_pack_tests(
                 break  # nothing left can make the suite pass
     finally:
         if scratch is not None:
-            shutil.rmtree(scratch, ignore_errors=True)
+            remove_tree(scratch, ignore_errors=True)
 
     output = "\n".join(f"== {r.name} ({r.type}) ==\n{r.output}" for r in results)
     passed_count = sum(1 for r in results if r.passed)

@@ -108,6 +108,7 @@ class LoadedRegistry:
     _index: Index | None = field(default=None, repr=False)
     _summary: Summary | None = field(default=None, repr=False)
     _cache: _IndexCache | None = field(default=None, repr=False)
+    max_bytes: int | None = None  # network.index_max_bytes, for a local file read again
 
     @property
     def name(self) -> str:
@@ -132,7 +133,7 @@ class LoadedRegistry:
             raw = self._raw
             if raw is None:
                 assert self.path is not None
-                raw = _read_index_bytes(self.path)
+                raw = _read_index_bytes(self.path, self.max_bytes if not self.remote else None)
                 sha = hashlib.sha256(raw).hexdigest()
                 if sha != self.content_sha256 and self._cache is not None:
                     # Changed since it was looked at: validate the new content.
@@ -263,15 +264,38 @@ def _build_summary(index: Index) -> Summary:
 RACY_SECONDS = 2.0
 
 
-def _read_index_bytes(path: Path) -> bytes:
+def _read_index_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """The bytes of an index file; with ``max_bytes`` (``network.index_max_bytes``) a
+    larger file is refused before it is read, and no more than the limit is read."""
+    from attune_packs.fsutil import NotRegularFile, open_regular
+
     try:
-        return path.read_bytes()
+        # Checked to be a regular file before a byte is read: a FIFO must not block.
+        with open(open_regular(path), "rb") as fh:
+            if not max_bytes:
+                return fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise _too_large(path, max_bytes, size)
+            raw = fh.read(max_bytes + 1)
+        if len(raw) > max_bytes:
+            raise _too_large(path, max_bytes)
+        return raw
     except FileNotFoundError:
         raise NotFound(f"index file not found: {path}") from None
     except IsADirectoryError:
         raise RegistryError(f"cannot read index {path}: is a directory") from None
+    except NotRegularFile as exc:
+        what = "is a directory" if exc.kind == "a directory" else exc.strerror
+        raise RegistryError(f"cannot read index {path}: {what}") from None
     except OSError as exc:
         raise RegistryError(f"cannot read index {path}: {exc.strerror}") from None
+
+
+def _too_large(path: Path, max_bytes: int, size: int | None = None) -> AttuneError:
+    from attune_packs.index import index_too_large
+
+    return index_too_large(os.fspath(path), max_bytes, size)
 
 
 class _IndexCache:
@@ -292,13 +316,14 @@ class _IndexCache:
         return self.root / f"{self.key(url)}.meta.json"
 
     # -- content hash of a file, remembered by (size, mtime, inode, device)
-    def content_sha(self, path: Path) -> tuple[str, bytes | None]:
+    def content_sha(self, path: Path, max_bytes: int | None = None) -> tuple[str, bytes | None]:
         """SHA-256 of ``path``'s bytes, and the bytes if they had to be read.
 
         A file whose signature matches the one recorded with its hash is not read
         again.  Like git's index, a signature is recorded only once the file's
         mtime is a few seconds old, so a same-size rewrite within one timestamp
-        tick cannot be mistaken for the old content.
+        tick cannot be mistaken for the old content.  With ``max_bytes``, a larger
+        file is refused from its size, before anything is read.
         """
         try:
             st = os.stat(path)
@@ -306,13 +331,15 @@ class _IndexCache:
             raise NotFound(f"index file not found: {path}") from None
         except OSError as exc:
             raise RegistryError(f"cannot read index {path}: {exc.strerror}") from None
+        if max_bytes and st.st_size > max_bytes:
+            raise _too_large(path, max_bytes, st.st_size)
         sig = [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
         record = self.root / "stat" / f"{self.key(os.fspath(path))}.json"
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
             doc = json.loads(record.read_bytes())
             if doc["sig"] == sig and doc["path"] == os.fspath(path):
                 return str(doc["sha256"]), None
-        raw = _read_index_bytes(path)
+        raw = _read_index_bytes(path, max_bytes)
         sha = hashlib.sha256(raw).hexdigest()
         if len(raw) == st.st_size and time.time() - st.st_mtime > RACY_SECONDS:
             with contextlib.suppress(OSError):
@@ -384,8 +411,11 @@ class _IndexCache:
             atomic_write_bytes(self._summary_path(sha), marshal.dumps(doc))
 
 
+RULES_VERSION = 2  # bumped when validation gets stricter (2: local paths stay inside)
+
+
 def _rules_tag(remote: bool, allow_http: bool) -> str:
-    return f"{'remote' if remote else 'local'}{'-http' if allow_http else ''}"
+    return f"{'remote' if remote else 'local'}{'-http' if allow_http else ''}.r{RULES_VERSION}"
 
 
 # --------------------------------------------------------------------------- loading
@@ -418,8 +448,8 @@ def _validated(
     return data
 
 
-def _lazy(path: Path, raw: bytes | None) -> Callable[[], bytes]:
-    return (lambda: raw) if raw is not None else (lambda: _read_index_bytes(path))
+def _lazy(path: Path, raw: bytes | None, max_bytes: int | None = None) -> Callable[[], bytes]:
+    return (lambda: raw) if raw is not None else (lambda: _read_index_bytes(path, max_bytes))
 
 
 def load_registry(
@@ -442,9 +472,9 @@ def load_registry(
         try:
             path = local_index_path(reg.url, settings)
             location = os.fspath(path)
-            sha, raw = cache.content_sha(path)
+            sha, raw = cache.content_sha(path, net.index_max_bytes)
             data = _validated(
-                _lazy(path, raw),
+                _lazy(path, raw, net.index_max_bytes),
                 location=location,
                 remote=False,
                 allow_http=allow_http,
@@ -454,7 +484,18 @@ def load_registry(
         except AttuneError as exc:
             raise _named(reg, exc) from None
         return LoadedRegistry(
-            reg, location, "local", sha, None, path, False, allow_http, raw, data, _cache=cache
+            reg,
+            location,
+            "local",
+            sha,
+            None,
+            path,
+            False,
+            allow_http,
+            raw,
+            data,
+            _cache=cache,
+            max_bytes=net.index_max_bytes,
         )
 
     from attune_packs.http import HttpClient, check_url

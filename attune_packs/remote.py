@@ -31,7 +31,7 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus, Verifying, bus_or_null
-from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, SourceSpec
+from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, Shown, SourceSpec
 
 if TYPE_CHECKING:
     from attune_packs.cache import CachedArchive
@@ -52,9 +52,12 @@ def fetch(
     registry: str | None = None,
     no_registry: bool = False,
     refresh: bool = False,
+    resolved: Resolved | None = None,
 ) -> FetchedPack:
     """Bring the pack named by ``spec`` (archive URL, git URL, registry requirement)
-    into ``staging``; see the module docstring for the checks made."""
+    into ``staging``; see the module docstring for the checks made.  A registry
+    requirement already resolved (:func:`resolve_requirement`) is passed as
+    ``resolved``."""
     bus = bus_or_null(bus)
     staging = Path(staging)
     staging.mkdir(parents=True, exist_ok=True)
@@ -67,13 +70,13 @@ def fetch(
     if spec.kind == GIT:
         return _fetch_git_url(spec, settings, staging, bus, expected_checksum)
     if spec.kind == REGISTRY:
-        if no_registry:
-            raise UsageError(
-                f"{spec.raw!r} is a registry requirement, but --no-registry forbids "
-                "registry look-ups (give a path or a URL instead)",
-                code="registry_forbidden",
+        if resolved is None:
+            resolved = resolve_requirement(
+                spec, settings, bus, registry=registry, no_registry=no_registry, refresh=refresh
             )
-        return _fetch_registry(spec, settings, staging, bus, expected_checksum, registry, refresh)
+        return fetch_entry(
+            resolved, settings, staging, bus, requirement=spec.raw, user_expected=expected_checksum
+        )
     raise UsageError(f"not a remote source: {spec.raw!r} ({spec.kind})")
 
 
@@ -146,12 +149,19 @@ def _extract(
         raise ArchiveError(msg, code=exc.code, details=exc.details) from None
 
 
+def _tree_shown(root: Path, base: Path, name: str) -> Shown:
+    """How messages name the tree ``root`` fetched into ``base`` from ``name`` (a URL or
+    a path the user or the index gave): ``name:inner/path``, never the staging path."""
+    inner = os.path.relpath(root, base)
+    return Shown.of(root, name, "" if inner == "." else inner, sep=":")
+
+
 def _fresh_dir(staging: Path, name: str) -> Path:
-    import shutil
+    from attune_packs.fsutil import remove_tree
 
     d = staging / name
     if d.exists():
-        shutil.rmtree(d)
+        remove_tree(d)
     d.mkdir(parents=True)
     return d
 
@@ -190,9 +200,11 @@ def _fetch_archive_url(
         _unverified(settings, bus, _shown(url))
     with _client(settings, bus) as client:
         got = _get_archive(url, settings, bus, expected, client)
-    root = _extract(got, url, settings, _fresh_dir(staging, "archive"), bus)
+    dest = _fresh_dir(staging, "archive")
+    root = _extract(got, url, settings, dest, bus)
     return FetchedPack(
         path=root,
+        shown=_tree_shown(root, dest, spec.display),
         source_type=ARCHIVE,
         source_url=url,
         checksum_subject="archive",
@@ -215,14 +227,17 @@ def _fetch_git_url(
     # Refuse bad URLs and refs before warning about checksums.
     check_git_ref(spec.git_ref)
     check_git_url(spec.location, allow_http=settings.network.allow_http)
-    if not expected:
+    if not expected and "://" in spec.location:  # a repository on this machine is local
         _unverified(settings, bus, _shown(spec.location))
     checkout = _clone(spec.location, spec.git_ref, settings, staging, bus)
     return FetchedPack(
         path=checkout.path,
+        shown=_tree_shown(checkout.path, staging / "git", spec.display),
         source_type=GIT,
         source_url=spec.location,
-        source_ref=spec.git_ref,
+        # The ref asked for, else the commit HEAD named: (source_url, source_ref) always
+        # installs the same tree again (``install URL --ref-spec REF``, lock files).
+        source_ref=spec.git_ref or checkout.commit,
         checksum_subject="directory",
         expected_checksum=expected,
         checksum_verified=False,
@@ -233,11 +248,23 @@ def _fetch_git_url(
 # --------------------------------------------------------------------------- registry
 
 
-def _check_identity(root: Path, entry: IndexEntry, registry_name: str) -> None:
-    """The fetched ``pack.yaml`` must be the pack the index entry describes."""
-    from attune_packs.manifest import load_manifest
+def _check_identity(
+    root: Path, entry: IndexEntry, registry_name: str, shown: Shown | None = None
+) -> None:
+    """The fetched pack must be valid (``pack.yaml`` and component files) and be the
+    pack the index entry describes.  Messages name the entry and where it came from."""
+    from attune_packs.errors import ManifestError
+    from attune_packs.manifest import discover_contents, load_manifest
 
-    manifest = load_manifest(root)
+    try:
+        manifest = load_manifest(root, shown=shown)
+        discover_contents(root, manifest.ref, shown=shown)
+    except ManifestError as exc:
+        raise ManifestError(
+            f"{entry.ref} {entry.version} from registry {registry_name!r}: {exc.message}",
+            code=exc.code,
+            details=exc.details,
+        ) from None
     if manifest.ref != entry.ref or manifest.version != entry.version:
         raise SourceError(
             f"manifest/index mismatch: registry {registry_name!r} lists {entry.ref} "
@@ -251,24 +278,31 @@ def _check_identity(root: Path, entry: IndexEntry, registry_name: str) -> None:
         )
 
 
-def _fetch_registry(
+def resolve_requirement(
     spec: SourceSpec,
     settings: Settings,
-    staging: Path,
-    bus: EventBus,
-    user_expected: str | None,
-    only: str | None,
-    refresh: bool,
-) -> FetchedPack:
+    bus: EventBus | None = None,
+    *,
+    registry: str | None = None,
+    no_registry: bool = False,
+    refresh: bool = False,
+) -> Resolved:
+    """The registry entry a requirement (``slack@^1.2``) names: the first registry by
+    priority listing the ref, fail-closed (DESIGN section 4)."""
     from attune_packs.registry import RegistrySet
 
-    rset = RegistrySet(settings, bus, refresh=refresh, only=only)
+    if no_registry:
+        raise UsageError(
+            f"{spec.raw!r} is a registry requirement, but --no-registry forbids "
+            "registry look-ups (give a path or a URL instead)",
+            code="registry_forbidden",
+        )
+    bus = bus_or_null(bus)
+    rset = RegistrySet(settings, bus, refresh=refresh, only=registry)
     resolved = rset.resolve(spec.location, spec.constraint)
     entry = resolved.entry
     bus.info(f"{entry.ref} {entry.version} from registry {resolved.registry_name!r}")
-    return fetch_entry(
-        resolved, settings, staging, bus, requirement=spec.raw, user_expected=user_expected
-    )
+    return resolved
 
 
 def fetch_entry(
@@ -323,7 +357,7 @@ def fetch_entry(
         assert arch_src is not None
         fetched = _registry_archive(arch_src, where(arch_src), settings, staging, bus, resolved)
         meta["registry_source"] = "archive"
-    _check_identity(fetched.path, entry, resolved.registry_name)
+    _check_identity(fetched.path, entry, resolved.registry_name, fetched.shown)
     if user_expected and user_expected not in (
         fetched.expected_checksum,
         fetched.archive_checksum,
@@ -358,6 +392,7 @@ def _registry_git(
     checkout = _clone(location, src.ref, settings, staging, bus)
     return FetchedPack(
         path=checkout.path,
+        shown=_tree_shown(checkout.path, staging / "git", _shown(location)),
         source_type=REGISTRY,
         source_url=location if "://" in location else os.fspath(location),
         checksum_subject="directory",
@@ -381,9 +416,11 @@ def _registry_archive(
         check_url(location, allow_http=settings.network.allow_http, what="archive URL")
     with _client(settings, bus, resolved.registry) as client:
         got = _get_archive(location, settings, bus, src.checksum, client)
-    root = _extract(got, location, settings, _fresh_dir(staging, "archive"), bus)
+    dest = _fresh_dir(staging, "archive")
+    root = _extract(got, location, settings, dest, bus)
     return FetchedPack(
         path=root,
+        shown=_tree_shown(root, dest, _shown(location)),
         source_type=REGISTRY,
         source_url=location,
         checksum_subject="archive",

@@ -42,10 +42,9 @@ import hashlib
 import json
 import os
 import secrets
-import shutil
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +53,7 @@ from typing import TYPE_CHECKING, Any
 from attune_packs import locking
 from attune_packs.checksum import FILE_DOMAIN, PREFIX, walk_tree
 from attune_packs.errors import ChecksumError, NotFound, StoreError
-from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree
+from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree, remove_tree
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
@@ -190,7 +189,11 @@ def hash_tree(root: Path | str, *, strict: bool = True) -> TreeHash:
 
 
 def copy_tree_hashing(
-    src: Path | str, dst: Path | str, *, start_writeback: bool = False
+    src: Path | str,
+    dst: Path | str,
+    *,
+    start_writeback: bool = False,
+    progress: Callable[[int, int, int], None] | None = None,
 ) -> TreeHash:
     """Copy the pack tree ``src`` to the new folder ``dst``, hashing while copying.
 
@@ -199,6 +202,8 @@ def copy_tree_hashing(
     symlinks and special files are refused.  File modes become 0644 (0755 when
     any execute bit was set).  Nothing is fsynced here (see :func:`sync_tree`);
     with ``start_writeback`` each file's write-out starts as soon as it is written.
+    ``progress(files_done, files_total, bytes_done)`` is called about a hundred
+    times over the copy, and once at the end.
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
     try:
@@ -221,7 +226,8 @@ def copy_tree_hashing(
     buf = bytearray(CHUNK)
     total = 0
     writeback = _writeback_starter() if start_writeback else None
-    for parts in files:
+    count, every = len(files), max(1, len(files) // 100)
+    for done, parts in enumerate(files, 1):
         rel = b"/".join(parts)
         rel_s = rel.decode()
         path = sprefix + rel_s
@@ -240,6 +246,8 @@ def copy_tree_hashing(
             os.close(fd)
         out[rel_s] = fh.hexdigest()
         total += size
+        if progress is not None and (done % every == 0 or done == count):
+            progress(done, count, total)
     return TreeHash(PREFIX + h.hexdigest(), out, total)
 
 
@@ -391,18 +399,9 @@ def _pid_alive(pid: int) -> bool:
 
 
 def _rmtree(path: Path) -> None:
-    def onerror(func: Any, p: str, exc: Any) -> None:
-        # A read-only folder inside (e.g. an extracted archive): make it writable and retry.
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(p), 0o755)
-            os.chmod(p, 0o755)
-            func(p)
-
-    if os.path.islink(path) or path.is_file():
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        return
-    shutil.rmtree(path, onerror=onerror)
+    # Iterative and by descriptor: no tree, however deep (or read-only), can make
+    # recovery fail, and so stop every later command from taking the lock.
+    remove_tree(path, ignore_errors=True)
 
 
 # -- the store ---------------------------------------------------------------------------

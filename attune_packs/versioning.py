@@ -5,7 +5,9 @@ Public API (used by the manifest validator, the installer, the registry and the 
   satisfies(version: str, constraint: str) -> bool     # ValueError on a bad constraint or version
   parse_constraint(constraint: str) -> Constraint       # ValueError on a bad constraint (cached)
   Constraint.allows(version: str) -> bool
-  is_valid_version(version: str) -> bool                # strict semver 2.0.0
+  is_valid_version(version: str) -> bool                # canonical semver 2.0.0, within limits
+  version_limit_problem(version: str) -> str | None     # the node-semver limit it breaks
+  valid_version(version: str) -> str | None             # node-semver's valid()
   compare_versions(a: str, b: str) -> int               # semver precedence (build ignored)
   max_satisfying(versions: Iterable[str], constraint: str) -> str | None
   version_key(version: str) -> tuple                    # a sort key with semver precedence
@@ -37,6 +39,29 @@ version where node returns ``false``; a handful of odd spellings that node accep
 accident of its regular expressions (``vv1.2``, ``^=1.2``, ``v=1.x``) and a number after a
 wildcard (``1.x.3``, which node rejects only outside ``~``/``^``) are rejected; the comma
 is an additional AND separator; numbers above 2**53-1 are rejected as in node.
+
+Versions (checked against node-semver 7's source: ``classes/semver.js``, ``internal/re.js``,
+``internal/constants.js``, ``functions/valid.js``).  ``valid(v)`` (non-loose, the default)
+is ``new SemVer(v)``, which
+
+* refuses a string longer than ``MAX_LENGTH`` = 256 characters (counted *before* trimming);
+* trims it (JavaScript's ``String.prototype.trim``: ASCII spaces, tabs and line breaks,
+  U+00A0, U+FEFF, the Zs spaces, U+2028/U+2029 -- not U+0085 or U+001C-U+001F);
+* matches ``re[FULL]`` = ``^v?MAJOR.MINOR.PATCH(-PRE)?(+BUILD)?$``: ONE optional lowercase
+  ``v`` is part of the strict grammar, so ``valid('v1.2.3')`` is ``'1.2.3'``, while
+  ``=1.2.3``, ``vv1.2.3``, ``V1.2.3``, ``v=1.2.3`` and ``v 1.2.3`` are ``null``
+  (``[v=\\s]*`` belongs only to the loose grammar and to ranges' ``XRANGEPLAIN``);
+* refuses a major, minor or patch above ``MAX_SAFE_INTEGER`` = 2**53-1.
+
+Every function here that parses a version (:func:`valid_version`, :func:`version_key`,
+:func:`compare_versions`, :func:`sort_versions`, :func:`max_satisfying`, the version given
+to :func:`satisfies` and :meth:`Constraint.allows`) accepts exactly those strings, with one
+deliberate difference: a numeric pre-release identifier above 2**53-1 is refused too (node
+keeps it as a string and compares it through an inexact float).  :func:`is_valid_version`,
+the check for the versions a pack, an index entry or a lock file declares, is stricter: the
+canonical form only (no ``v``, no surrounding white space), within the same limits.
+Constraints keep node's range grammar, so ``=1.2.3``, ``v1.2.3`` and ``>=v1.2.3`` are
+accepted there; a version in a constraint longer than 256 characters is refused.
 """
 
 from __future__ import annotations
@@ -58,11 +83,24 @@ __all__ = [
     "parse_constraint",
     "satisfies",
     "sort_versions",
+    "valid_version",
     "version_key",
+    "version_limit_problem",
 ]
 
-MAX_SAFE_INTEGER = 2**53 - 1
+MAX_SAFE_INTEGER = 2**53 - 1  # node-semver's MAX_SAFE_INTEGER (Number.MAX_SAFE_INTEGER)
+MAX_VERSION_LENGTH = 256  # node-semver's MAX_LENGTH
 MAX_CONSTRAINT_LENGTH = 4096
+
+# What JavaScript's String.prototype.trim() removes (WhiteSpace and LineTerminator).
+_JS_SPACE = (
+    "\t\n\v\f\r \u00a0\u1680"
+    + "".join(chr(c) for c in range(0x2000, 0x200B))
+    + "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+_NOT_SEMVER = (
+    "expected a semantic version MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] such as 1.4.0 or 2.0.0-rc.1"
+)
 
 # A version key: (major, minor, patch, is_release, prerelease identifiers).  Releases sort
 # after their pre-releases; numeric identifiers sort before alphanumeric ones.
@@ -78,6 +116,12 @@ _PARTIAL_RE = re.compile(
 )
 _TOKEN_RE = re.compile(r"(?P<op><=|>=|<|>|=|~>|~|\^)?(?P<rest>.*)", re.DOTALL)
 _OPERATOR_ONLY_RE = re.compile(r"(?:<=|>=|<|>|=|~>|~|\^)")
+# Just enough of a version to find its numbers (for version_limit_problem's message).
+_LIMIT_PARTS_RE = re.compile(
+    r"v?(?P<M>\d+)\.(?P<m>\d+)\.(?P<p>\d+)(?:-(?P<pre>[0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]*)?",
+    re.ASCII,
+)
+_WORD_SPLIT_RE = re.compile(r"[\s,]+")
 _BUILD_RE = re.compile(r"\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*")
 _EXAMPLES = "e.g. 1.2.3, >=1.0.0, ^1.2, ~1.2.3, 1.x, 1.2.3 - 2.0.0"
 
@@ -99,26 +143,60 @@ def _pre_key(prerelease: str | None) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in prerelease.split("."))
 
 
-def _parse_version(version: str) -> VersionKey:
-    if not isinstance(version, str):
-        raise ValueError(f"invalid version {version!r}: a version must be a string")
-    return _parse_version_text(version)
+def _show_version(version: str) -> str:
+    return repr(version if len(version) <= 60 else version[:57] + "...")
+
+
+def _too_big(major: int, minor: int, patch: int, pre: str | None) -> str | None:
+    for n in (major, minor, patch):
+        if n > MAX_SAFE_INTEGER:
+            return f"the number {n} is larger than {MAX_SAFE_INTEGER}"
+    for part in pre.split(".") if pre else ():
+        if part.isdigit() and int(part) > MAX_SAFE_INTEGER:
+            return f"the pre-release number {part} is larger than {MAX_SAFE_INTEGER}"
+    return None
 
 
 @lru_cache(maxsize=65536)
-def _parse_version_text(version: str) -> VersionKey:
-    text = version.strip()
-    if text[:1] in ("v", "="):  # tolerated as node-semver does for versions
+def _node_parse(version: str) -> tuple[VersionKey, str] | str:
+    """node-semver's ``new SemVer(version)`` (not loose): ``(key, normalised)``, else why not.
+
+    See the module docstring; the one difference is the limit on pre-release numbers."""
+    if len(version) > MAX_VERSION_LENGTH:
+        return f"longer than {MAX_VERSION_LENGTH} characters"
+    text = version.strip(_JS_SPACE)
+    if text.startswith("v"):
         text = text[1:]
     try:
         parsed = semver.Version.parse(text)
     except (ValueError, TypeError):
-        raise ValueError(
-            f"invalid version {version!r}: expected a semantic version "
-            "MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD] such as 1.4.0 or 2.0.0-rc.1"
-        ) from None
+        if text.startswith("="):
+            return "a version cannot start with '=' (an operator belongs in a constraint)"
+        return _NOT_SEMVER
     pre = parsed.prerelease
-    return (parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, _pre_key(pre))
+    big = _too_big(parsed.major, parsed.minor, parsed.patch, pre)
+    if big is not None:
+        return big
+    key = (parsed.major, parsed.minor, parsed.patch, 0 if pre else 1, _pre_key(pre))
+    return key, f"{parsed.major}.{parsed.minor}.{parsed.patch}" + (f"-{pre}" if pre else "")
+
+
+def _parse_version(version: str) -> VersionKey:
+    if not isinstance(version, str):
+        raise ValueError(f"invalid version {version!r}: a version must be a string")
+    got = _node_parse(version)
+    if isinstance(got, str):
+        raise ValueError(f"invalid version {_show_version(version)}: {got}")
+    return got[0]
+
+
+def valid_version(version: str) -> str | None:
+    """node-semver's ``valid(version)``: the normalised version (build metadata dropped),
+    or None.  ``v1.2.3`` -> ``1.2.3``; ``=1.2.3`` -> None (see the module docstring)."""
+    if not isinstance(version, str):
+        return None
+    got = _node_parse(version)
+    return None if isinstance(got, str) else got[1]
 
 
 def version_key(version: str) -> VersionKey:
@@ -129,15 +207,26 @@ def version_key(version: str) -> VersionKey:
     return _parse_version(version)
 
 
-def is_valid_version(version: str) -> bool:
-    """True for a strict semver 2.0.0 version (no ``v`` prefix, no surrounding space)."""
+def version_limit_problem(version: object) -> str | None:
+    """The node-semver limit a version string breaks (``"longer than 256 characters"``,
+    ``"the number N is larger than 9007199254740991"``...), or None.  For messages: a
+    version breaking one is invalid however well-formed it is."""
     if not isinstance(version, str):
+        return None
+    if len(version) > MAX_VERSION_LENGTH:
+        return f"longer than {MAX_VERSION_LENGTH} characters"
+    m = _LIMIT_PARTS_RE.fullmatch(version.strip(_JS_SPACE))
+    if m is None:
+        return None
+    return _too_big(int(m["M"]), int(m["m"]), int(m["p"]), m["pre"])
+
+
+def is_valid_version(version: str) -> bool:
+    """True for a canonical semver 2.0.0 version within node-semver's limits (no ``v``
+    prefix, no surrounding space, at most 256 characters, numbers at most 2**53-1)."""
+    if not isinstance(version, str) or version.startswith("v"):
         return False
-    try:
-        semver.Version.parse(version)
-    except (ValueError, TypeError):
-        return False
-    return True
+    return version == version.strip(_JS_SPACE) and not isinstance(_node_parse(version), str)
 
 
 def compare_versions(a: str, b: str) -> int:
@@ -186,9 +275,9 @@ _ANY = None
 
 
 def _cmp(op: str, major: int, minor: int, patch: int, pre: str | None = None) -> Comparator:
-    for n in (major, minor, patch):
-        if n > MAX_SAFE_INTEGER:
-            raise _PartError(f"number {n} is larger than {MAX_SAFE_INTEGER}")
+    big = _too_big(major, minor, patch, pre)
+    if big is not None:
+        raise _PartError(big)
     version = f"{major}.{minor}.{patch}" + (f"-{pre}" if pre else "")
     if op == "=":
         op = ""
@@ -233,6 +322,9 @@ def _parse_partial(text: str, token: str) -> _Partial:
         return n
 
     major, minor, patch = num(m["M"]), num(m["m"]), num(m["p"])
+    big = _too_big(0, 0, 0, m["pre"])
+    if big is not None:
+        raise _PartError(f"{token!r}: {big}")
     # A number after a wildcard ("1.x.3", "x.2") is rejected, as node-semver does for
     # x-ranges (it silently ignores it after ~ and ^; we reject it everywhere).
     if (major is None and m["m"] is not None and minor is not None) or (
@@ -355,6 +447,13 @@ def _tokens(part: str) -> list[str]:
 
 def _parse_set(text: str) -> tuple[Comparator, ...] | None:
     """One ``||`` alternative -> its comparators (``()`` = any) or None for the null set."""
+    for word in _WORD_SPLIT_RE.split(text):
+        version = word.lstrip("<>=~^")
+        if len(version) > MAX_VERSION_LENGTH:
+            raise _PartError(
+                f"the version {_show_version(version)} is longer than "
+                f"{MAX_VERSION_LENGTH} characters"
+            )
     text = _BUILD_RE.sub("", text).strip()
     raw: list[Comparator | None] = []
     if text:

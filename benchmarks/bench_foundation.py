@@ -22,60 +22,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from benchutil import tool
-
-
-def _runner(cmd: list[str] | str, cwd: Path | None):
-    shell = isinstance(cmd, str)
-    env = {**os.environ, "NO_COLOR": "1"}
-
-    def once() -> float:
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, shell=shell, cwd=cwd, env=env, capture_output=True)
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            raise SystemExit(f"{cmd!r} failed ({proc.returncode}): {proc.stderr.decode()[:300]}")
-        return elapsed
-
-    return once
-
-
-def compare(
-    ours: list[str] | str,
-    reference: list[str] | str,
-    runs: int,
-    cwd: Path | None = None,
-) -> tuple[float, float]:
-    """Median wall times of both commands, runs interleaved (so a load spike on the
-    machine hits both sides alike), each after one warm-up run."""
-    a, b = _runner(ours, cwd), _runner(reference, cwd)
-    a()
-    b()
-    times_a: list[float] = []
-    times_b: list[float] = []
-    for _ in range(runs):
-        times_a.append(a())
-        times_b.append(b())
-    return statistics.median(times_a), statistics.median(times_b)
-
-
-def report(label: str, ours: float, ref: float, ref_name: str, target: float, strict: bool) -> bool:
-    ratio = ours / ref
-    ok = ratio < target if strict else ratio <= target
-    cmp = "<" if strict else "<="
-    print(
-        f"{label:<34} attune {ours * 1000:8.1f} ms   {ref_name} {ref * 1000:8.1f} ms   "
-        f"ratio {ratio:5.2f}x   target {cmp} {target}x   {'OK' if ok else 'MISSED'}",
-        flush=True,
-    )
-    return ok
+from benchutil import compare, report, tool
 
 
 def make_big_file(path: Path, size_mb: int) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import os
 import sqlite3
+import subprocess
+import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -83,3 +86,82 @@ def audit_rows(home: Path) -> list[dict[str, Any]]:
         return [dict(r) for r in con.execute("select * from pack_installation order by id")]
     finally:
         con.close()
+
+
+# -- hand-made hostile material ---------------------------------------------------------
+
+
+def tar_of(
+    out: Path,
+    entries: list[tuple[str, bytes]],
+    *,
+    fmt: int = tarfile.PAX_FORMAT,
+    pax: dict[str, dict[str, str]] | None = None,
+) -> Path:
+    """A tar (``.tar.gz`` when ``out`` says so) of regular files ``(name, data)``;
+    ``pax`` adds pax header records to the entries it names."""
+    bio = io.BytesIO()
+    with tarfile.open(fileobj=bio, mode="w", format=fmt) as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            if pax and name in pax:
+                info.pax_headers = dict(pax[name])
+            tar.addfile(info, io.BytesIO(data))
+    raw = bio.getvalue()
+    out.write_bytes(gzip.compress(raw) if out.name.endswith((".tar.gz", ".tgz")) else raw)
+    return out
+
+
+def zip_of(out: Path, entries: list[tuple[str, bytes]]) -> Path:
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries:
+            zf.writestr(name, data)
+    return out
+
+
+def patch_bytes(path: Path, old: bytes, new: bytes, *, tar_header: bool = False) -> Path:
+    """Replace every ``old`` in the (uncompressed) file with ``new`` of the same length;
+    with ``tar_header``, the checksums of the ustar headers holding it are fixed."""
+    assert len(old) == len(new)
+    raw = bytearray(path.read_bytes())
+    assert old in raw
+    starts = []
+    at = raw.find(old)
+    while at >= 0:
+        starts.append(at)
+        at = raw.find(old, at + 1)
+    raw[:] = raw.replace(old, new)
+    if tar_header:
+        for start in starts:
+            head = start - start % 512
+            block = raw[head : head + 512]
+            block[148:156] = b" " * 8
+            raw[head + 148 : head + 156] = b"%06o\x00 " % sum(block)
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def make_deep_tree(root: Path, depth: int, name: str = "a") -> None:
+    """``root/a/a/.../a/f.txt``, ``depth`` folders deep: built through descriptors,
+    since its path is longer than the system allows in one piece."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(depth):
+            os.mkdir(name, dir_fd=fd)
+            child = os.open(name, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        leaf = os.open("f.txt", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(leaf, b"deep\n")
+        os.close(leaf)
+    finally:
+        os.close(fd)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited (and been reaped)."""
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid

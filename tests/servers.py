@@ -8,7 +8,8 @@ fixture, :func:`trusting_ca`) points ``$ATTUNE_CA_BUNDLE`` at ``server.ca_bundle
 
 Behaviours of a route: a status, extra headers, a delay before answering,
 dripping the body slowly, dropping the connection part-way, omitting
-Content-Length, failing with 5xx a number of times first, redirects, and
+Content-Length, failing with 5xx (or 429, with headers such as Retry-After) a
+number of times first, redirects, and
 ETag / Last-Modified with 304 answers to conditional requests.
 """
 
@@ -57,6 +58,7 @@ class Route:
     fake_length: int | None = None  # announce this Content-Length instead of the real one
     fail_times: int = 0  # answer fail_status this many times first
     fail_status: int = 500
+    fail_headers: dict[str, str] = field(default_factory=dict)  # sent with those (Retry-After)
     location: str | None = None  # redirect target (status defaults to 302)
     etag: bool = False  # send a strong ETag and honour If-None-Match
     last_modified: str | None = None  # send it and honour If-Modified-Since (exact match)
@@ -95,7 +97,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         if route.fail_times > 0:
             route.fail_times -= 1
-            self._simple(route.fail_status, b"failing on purpose\n")
+            self._simple(route.fail_status, b"failing on purpose\n", route.fail_headers)
             return
         if route.location is not None:
             self.send_response(route.status if route.status in (301, 302, 303, 307, 308) else 302)
@@ -154,8 +156,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.send_header("Last-Modified", last_modified)
         self.end_headers()
 
-    def _simple(self, status: int, body: bytes) -> None:
+    def _simple(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
         self.send_header("Content-Type", "text/plain")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -362,10 +366,11 @@ def write_config(
     network: dict[str, Any] | None = None,
     **top: Any,
 ) -> Path:
-    """Write ``home/config.yaml`` with fast network settings for tests."""
+    """Write ``home/config.yaml`` for tests: fast retries and generous timeouts (no test
+    may depend on the machine being idle; a test of timeouts passes short ones)."""
     import yaml
 
-    net = {"timeout": 3, "connect_timeout": 2, "retries": 2, "retry_backoff": 0.01}
+    net = {"timeout": 60, "connect_timeout": 30, "retries": 2, "retry_backoff": 0.01}
     net.update(network or {})
     doc: dict[str, Any] = {"network": net, **top}
     if registries is not None:

@@ -425,15 +425,17 @@ def test_update_with_a_new_version_replaces_and_bumps(tmp_path: Path) -> None:
     assert bus.warnings == ["replacing demo 1.1.0 with the lower 0.9.0"]
 
 
-def test_keep_history_writes_format_1_1(tmp_path: Path) -> None:
+def test_keep_history_writes_releases_under_the_newest_entry(tmp_path: Path) -> None:
     target = tmp_path / "index.json"
     api_create(target, write_pack(tmp_path / "a", version="2.10.0"))
     r = update(target, write_pack(tmp_path / "b", version="2.9.0"), "--keep-history")
     assert r.exit_code == 0, r.stderr
     doc = json.loads(target.read_text(encoding="utf-8"))
-    assert doc["version"] == "1.1"
-    assert [p["version"] for p in doc["packs"]] == ["2.9.0", "2.10.0"]
+    assert doc["version"] == "1.0"  # DESIGN.md section 4: history stays Attune-readable
+    assert [p["version"] for p in doc["packs"]] == ["2.10.0"]
+    assert [r["version"] for r in doc["packs"][0]["meta"]["releases"]] == ["2.9.0"]
     assert index.validate_index_data(doc) == []
+    reference_validator().validate(doc)
     before = target.read_bytes()
     with pytest.raises(AttuneError, match=r"already lists demo 2\.9\.0"):
         authoring.update_index(target, tmp_path / "b", GIT_OPTIONS, keep_history=True)
@@ -574,12 +576,20 @@ def test_merge_keep_history(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     assert "demo 2.10.0 differs between" in r.stderr  # first input wins, with a warning
     doc = json.loads(out.read_text(encoding="utf-8"))
-    assert doc["version"] == "1.1"
-    assert [p["version"] for p in doc["packs"]] == ["2.9.0", "2.10.0"]
-    assert doc["packs"][1]["install_sources"][0]["checksum"] == SHA_A
+    assert doc["version"] == "1.0"  # older releases under the newest entry's meta.releases
+    assert [p["version"] for p in doc["packs"]] == ["2.10.0"]
+    assert [r["version"] for r in doc["packs"][0]["meta"]["releases"]] == ["2.9.0"]
+    assert doc["packs"][0]["install_sources"][0]["checksum"] == SHA_A
     # A 1.1 input merged without --keep-history collapses to the highest version (1.0).
+    repeated = tmp_path / "repeated.json"
+    repeated.write_text(
+        index.dump_index(
+            {**doc, "version": "1.1", "packs": [entry("demo", "2.9.0"), entry("demo", "2.10.0")]}
+        ),
+        encoding="utf-8",
+    )
     flat = tmp_path / "flat.json"
-    authoring.merge_indices(flat, [out])
+    authoring.merge_indices(flat, [repeated])
     flat_doc = json.loads(flat.read_text(encoding="utf-8"))
     assert flat_doc["version"] == "1.0"
     assert [p["version"] for p in flat_doc["packs"]] == ["2.10.0"]

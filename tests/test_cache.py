@@ -16,7 +16,7 @@ from attune_packs.http import HttpClient
 from tests.conftest import run_cli
 from tests.servers import TestServer, sha, trusting_ca
 
-NET = NetworkConfig(timeout=2, connect_timeout=2, retries=1, retry_backoff=0.01)
+NET = NetworkConfig(timeout=60, connect_timeout=30, retries=1, retry_backoff=0.01)
 DATA = b"archive bytes " * 1000
 SUM = sha(DATA)
 

@@ -318,3 +318,13 @@ def test_completion_shell_must_be_known(tmp_path: Path) -> None:
     assert r.exit_code == 2 and "name one" in r.stderr
     r = run_cli("--show-completion", "tcsh")
     assert r.exit_code == 2
+
+
+def test_help_text_is_the_docstring_cleaned_as_inspect_does() -> None:
+    import inspect
+
+    from attune_packs.cli.grammar import _cleandoc
+
+    for words in COMMANDS:
+        doc = load(words).func.__doc__
+        assert _cleandoc(doc) == inspect.cleandoc(doc), words

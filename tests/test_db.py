@@ -123,6 +123,7 @@ def test_timestamps_are_timezone_aware_utc(tmp_path: Path) -> None:
 
 def test_database_url_override(tmp_path: Path) -> None:
     other = tmp_path / "elsewhere" / "x.db"
+    other.parent.mkdir()  # an explicit database's folder must exist (never created)
     pack = write_pack(tmp_path / "p")
     r = run_cli(
         "pack",

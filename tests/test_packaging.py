@@ -82,3 +82,35 @@ def test_build_ships_migrations_inside_the_package_and_they_run(tmp_path: Path) 
     assert run.returncode == 0, run.stderr
     assert "PACKS []" in run.stdout
     assert (tmp_path / "home" / "attune.db").exists()
+
+
+def test_sdist_ships_the_package_and_no_tests(tmp_path: Path) -> None:
+    """An sdist either runs its tests or ships none: it ships none (they need the
+    checkout's packs-example/ and the Attune reference data beside it)."""
+    import tarfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md", "CHANGELOG.md", "MANIFEST.in"):
+        shutil.copy(REPO / name, src / name)
+    ignore = shutil.ignore_patterns("__pycache__")
+    for folder in ("attune_packs", "migrations", "tests"):
+        shutil.copytree(REPO / folder, src / folder, ignore=ignore)
+    out = tmp_path / "dist"
+    build = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import setuptools.build_meta as b; print(b.build_sdist({str(out)!r}))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=src,
+    )
+    assert build.returncode == 0, build.stderr
+    with tarfile.open(out / build.stdout.strip().splitlines()[-1]) as tar:
+        names = [n.split("/", 1)[1] for n in tar.getnames() if "/" in n]
+    assert not [n for n in names if n.startswith("tests")], names
+    assert "attune_packs/cli/app.py" in names
+    assert "migrations/versions/0001_initial.py" in names
+    assert "CHANGELOG.md" in names

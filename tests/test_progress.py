@@ -277,3 +277,32 @@ def test_human_bytes() -> None:
     assert human_bytes(999) == "999 bytes"
     assert human_bytes(1_200_000) == "1.2 MB"
     assert human_bytes(3_400_000_000) == "3.4 GB"
+
+
+def test_download_lines_show_the_time_left() -> None:
+    from attune_packs.cli.progress import eta_text
+
+    clock = FrozenClock()
+    err = io.StringIO()
+    with progress_bus("plain", stream=err, quiet=False, clock=clock, interval=2.0) as bus:
+        bus.step_started("fetch", "fetching")
+        bus.emit(Downloading(URL, 0, 4_000_000))
+        clock.now += 3
+        bus.emit(Downloading(URL, 1_000_000, 4_000_000))  # 1 MB in 3 s: 9 s left
+        clock.now += 3
+        bus.emit(Downloading(URL, 2_000_000, 4_000_000))
+        bus.emit(Downloading(URL, 4_000_000, 4_000_000))
+    lines = err.getvalue().splitlines()
+    assert "[fetch] 1.0 MB of 4.0 MB (25%, 9 s left)" in lines
+    assert "[fetch] 2.0 MB of 4.0 MB (50%, 6 s left)" in lines
+    assert eta_text(10, 100, 0.0) == ""
+    assert eta_text(1, 100, 10.0) == ", 16 min 30 s left"
+
+
+def test_rich_download_bar_has_an_eta_column(terminal_env) -> None:
+    buf = io.StringIO()
+    with progress_bus("auto", console=forced_console(buf), quiet=False) as bus:
+        bus.step_started("fetch", "fetching")
+        bus.emit(Downloading(URL, 100_000, 1_200_000))
+        bus.emit(Downloading(URL, 200_000, 1_200_000))
+    assert "eta" in buf.getvalue()

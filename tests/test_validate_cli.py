@@ -7,17 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.cli.app import main
 from tests.conftest import EXAMPLES, run_cli
 from tests.test_manifest import BASE, BOMB, MALFORMED, make_pack
 
 
 def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The real entry point, in-process (fast enough to run every malformed case)."""
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out = capsys.readouterr()
-    return int(exc.value.code or 0), out.out, out.err
+    """The CLI in-process (fast enough to run every malformed case)."""
+    r = run_cli(*args)
+    return r.exit_code, r.stdout, r.stderr
 
 
 @pytest.mark.parametrize(
@@ -109,13 +106,14 @@ def test_nonexistent_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert err.strip() == f"error: no such file or directory: {tmp_path / 'nope'}"
 
 
-def test_not_a_pack_file_is_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_not_a_pack_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that exists but is no pack: exit 1 and not_a_pack, as install says it."""
     f = tmp_path / "pack.tar.gz"
     f.write_bytes(b"\x1f\x8b")
     rc, out, err = invoke(capsys, "pack", "validate", str(f), "-o", "json")
-    assert rc == 2
-    assert json.loads(out)["error"]["code"] == "usage_error"
-    assert "not a pack folder" in err
+    assert rc == 1
+    assert json.loads(out)["error"]["code"] == "not_a_pack"
+    assert "is an archive" in err
 
 
 def test_missing_argument_is_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attune_packs.cli.grammar import DIRS, FILES, Arg, Opt, command
-from attune_packs.cli.render import STATE, OutputFormat, Rendered, err_line
+from attune_packs.cli.render import STATE, OutputFormat, Rendered, count, err_line, settings
 from attune_packs.errors import UsageError
 from attune_packs.events import EventBus
 from attune_packs.events import Warning as WarningEvent
@@ -45,10 +45,6 @@ def _bus() -> EventBus:
             err_line(f"warning: {event.message}")
 
     return EventBus(show)
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def _sources(
@@ -167,14 +163,17 @@ def index_update(
         registry_name=registry_name,
         registry_url=registry_url,
         bus=_bus(),
+        max_bytes=settings().network.index_max_bytes,
     )
     if result.action == "unchanged":
         line = f"{result.index} unchanged: {result.ref} {result.version} is already listed as built"
     else:
         replaced = f" (replaced {', '.join(result.replaced)})" if result.replaced else ""
+        if result.history:
+            replaced += f"; keeps {', '.join(result.history)}"
         line = (
             f"{result.action} {result.ref} {result.version}{replaced} in {result.index}: "
-            f"{_count(result.packs, 'entry', 'entries')}, format {result.format}, "
+            f"{count(result.packs, 'entry', 'entries')}, format {result.format}, "
             f"last_updated {result.last_updated}"
         )
     return Rendered(result.to_dict(), line)
@@ -214,12 +213,17 @@ def index_merge(inputs: list[Path], file: Path, force: bool, keep_history: bool)
     from attune_packs import authoring
 
     result = authoring.merge_indices(
-        file, inputs, force=force, keep_history=keep_history, bus=_bus()
+        file,
+        inputs,
+        force=force,
+        keep_history=keep_history,
+        bus=_bus(),
+        max_bytes=settings().network.index_max_bytes,
     )
     line = (
-        f"merged {_count(len(result.inputs), 'index', 'indices')} "
-        f"({_count(result.loaded, 'entry', 'entries')}) into {result.file}: "
-        f"{_count(result.packs, 'entry', 'entries')} for {_count(result.refs, 'ref', 'refs')}, "
+        f"merged {count(len(result.inputs), 'index', 'indices')} "
+        f"({count(result.loaded, 'entry', 'entries')}) into {result.file}: "
+        f"{count(result.packs, 'entry', 'entries')} for {count(result.refs, 'ref', 'refs')}, "
         f"format {result.format}, last_updated {result.last_updated}"
     )
     return Rendered(result.to_dict(), line)

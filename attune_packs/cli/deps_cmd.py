@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from attune_packs.cli.grammar import FILES, Arg, Opt, command
-from attune_packs.cli.render import Rendered, settings, table
+from attune_packs.cli.render import Rendered, count, settings, table
 from attune_packs.errors import UsageError
 
 if TYPE_CHECKING:
@@ -172,9 +172,9 @@ def deps(target: str, registry: str | None, no_registry: bool, refresh: bool) ->
         rows = _tree_rows(tree)
         out = _columns(rows, ["pack", "version", "action", "constraint", "from"])
         todo = [i for i in plan.items if i.action != "keep"]
+        total = len(plan.items)
         summary = (
-            f"{len(plan.items)} packs: {len(todo)} to install or change, "
-            f"{len(plan.items) - len(todo)} kept"
+            f"{count(total, 'pack')}: {len(todo)} to install or change, {total - len(todo)} kept"
         )
         return out + "\n\n" + summary
 
@@ -260,7 +260,7 @@ def lock(
             state = "is up to date" if up_to_date else "is out of date (run without --check)"
         else:
             state = "written" if written else "unchanged"
-        return f"{out}\n\n{file}: {len(lock.packs)} packs, {state}"
+        return f"{out}\n\n{file}: {count(len(lock.packs), 'pack')}, {state}"
 
     messages = [] if up_to_date else [f"error: {file} is missing or out of date"]
     return Rendered(data, text, 0 if up_to_date else 1, messages)

@@ -144,13 +144,26 @@ class Command:
 
     @property
     def doc(self) -> str:
-        from inspect import cleandoc
-
-        return cleandoc(self.func.__doc__ or "")
+        return _cleandoc(self.func.__doc__ or "")
 
     @property
     def summary(self) -> str:
         return self.doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+
+
+def _cleandoc(text: str) -> str:
+    """``inspect.cleandoc`` without importing inspect (~8 ms): the first line as it is,
+    the others dedented by their common indentation; blank edges dropped."""
+    lines = text.expandtabs().splitlines()
+    rest = [ln for ln in lines[1:] if ln.strip()]
+    margin = min((len(ln) - len(ln.lstrip()) for ln in rest), default=0)
+    out = [lines[0].strip()] if lines else []
+    out += [ln[margin:].rstrip() for ln in lines[1:]]
+    while out and not out[0]:
+        out.pop(0)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out)
 
 
 #: Every command declared so far, by its words ("install", "index show").

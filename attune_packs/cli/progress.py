@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 from attune_packs.errors import UsageError
 from attune_packs.events import (
+    Copying,
     Downloading,
     Event,
     EventBus,
@@ -62,6 +63,17 @@ def human_bytes(n: int | float | None) -> str:
         if value < 1000 or unit == "TB":
             return f"{value:.1f} {unit}"
     return f"{value:.1f} TB"  # pragma: no cover
+
+
+def eta_text(done: int, total: int, elapsed: float) -> str:
+    """``, 12 s left`` from the average rate so far (empty until there is one)."""
+    if done <= 0 or elapsed <= 0 or done >= total:
+        return ""
+    left = (total - done) * elapsed / done
+    if left < 60:
+        return f", {left:.0f} s left"
+    minutes, seconds = divmod(int(left), 60)
+    return f", {minutes} min {seconds:02d} s left"
 
 
 def fancy_allowed(stream: TextIO, env: dict[str, str] | None = None) -> bool:
@@ -176,10 +188,12 @@ class _Plain(_Renderer):
         self.interval = interval
         self.step: str | None = None
         self.downloads: dict[str, _Throttle] = {}
+        self.started: dict[str, float] = {}
         self.finished: set[str] = set()
         self.extracting: _Throttle | None = None
         self.last_file = ""
         self.verifying: _Throttle | None = None
+        self.copying: _Throttle | None = None
 
     def line(self, text: str) -> None:
         self.stream.write(text + "\n")
@@ -197,6 +211,7 @@ class _Plain(_Renderer):
             )
         self.extracting = None
         self.verifying = None
+        self.copying = None
 
     def handle(self, event: Event) -> None:
         if isinstance(event, StepStarted):
@@ -217,6 +232,15 @@ class _Plain(_Renderer):
             if ex.tick():
                 more = f" ({ex.count} files so far)" if ex.count > 1 else ""
                 self.line(f"{self.label('extract')} extracting {event.file}{more}")
+        elif isinstance(event, Copying):
+            if self.copying is None:
+                self.copying = _Throttle(self.clock, self.interval)
+            done = event.files_done == event.files_total
+            if self.copying.tick() or done:
+                self.line(
+                    f"{self.label('fetch')} copied {event.files_done:,} of "
+                    f"{event.files_total:,} files ({human_bytes(event.bytes_done)})"
+                )
         elif isinstance(event, Verifying):
             if self.verifying is None:
                 self.verifying = _Throttle(self.clock, self.interval)
@@ -236,6 +260,7 @@ class _Plain(_Renderer):
         complete = bool(total) and done >= (total or 0)
         throttle = self.downloads.get(url)
         if throttle is None:
+            self.started[url] = self.clock()
             throttle = self.downloads[url] = _Throttle(self.clock, self.interval)
             throttle.tick()
             size = f" ({human_bytes(total)})" if total else ""
@@ -243,7 +268,8 @@ class _Plain(_Renderer):
         elif not complete and throttle.tick():
             if total:
                 pct = int(100 * done / total)
-                self.line(f"{label} {human_bytes(done)} of {human_bytes(total)} ({pct}%)")
+                eta = eta_text(done, total, self.clock() - self.started[url])
+                self.line(f"{label} {human_bytes(done)} of {human_bytes(total)} ({pct}%{eta})")
             else:
                 self.line(f"{label} {human_bytes(done)}")
         if complete:
@@ -270,6 +296,7 @@ class _Rich(_Renderer):
             SpinnerColumn,
             TextColumn,
             TimeElapsedColumn,
+            TimeRemainingColumn,
             TransferSpeedColumn,
         )
 
@@ -287,6 +314,8 @@ class _Rich(_Renderer):
             BarColumn(),
             DownloadColumn(),
             TransferSpeedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
             console=console,
         )
         self.live = Live(
@@ -352,6 +381,12 @@ class _Rich(_Renderer):
             self.counts[step] = self.counts.get(step, 0) + 1
             name = event.file if len(event.file) <= 50 else "..." + event.file[-47:]
             self.describe(step, f"({self.counts[step]} files) {name}")
+        elif isinstance(event, Copying):
+            self.describe(
+                self.current or "fetch",
+                f"({event.files_done:,}/{event.files_total:,} files, "
+                f"{human_bytes(event.bytes_done)})",
+            )
         elif isinstance(event, Verifying):
             self.describe(self.current or "verify", event.message)
         elif isinstance(event, Warning):

@@ -307,6 +307,9 @@ def verify(refs: list[str]) -> Rendered:
         out = table(lines, ["ref", "version", "status", "checksum"])
         details = []
         for r in reports:
+            if not r["ok"]:
+                details.append(f"  {r['ref']}: expected checksum {r['expected']}")
+                details.append(f"  {r['ref']}: found checksum    {r['actual'] or '-'}")
             for kind in ("changed", "added", "missing"):
                 details += [f"  {r['ref']}: {kind} {rel}" for rel in r[kind]]
             details += [f"  {r['ref']}: {e}" for e in r["errors"]]

@@ -8,6 +8,7 @@ from typing import Any
 from attune_packs.cli.grammar import FILES, Arg, Opt, command, non_negative_float, positive_int
 from attune_packs.cli.render import (
     Rendered,
+    count,
     kv_table,
     message_bus,
     printable,
@@ -82,7 +83,7 @@ def registries(check: bool) -> Rendered:
                 if not r["enabled"]:
                     line.append("-")
                 elif r["reachable"]:
-                    line.append(f"ok ({r['packs']} packs)")
+                    line.append(f"ok ({count(r['packs'], 'pack')})")
                 else:
                     line.append(f"FAILED: {printable(r['error'])}")
             out.append(line)
@@ -229,55 +230,45 @@ def index_show(ref: str, registry: str | None, refresh: bool) -> Rendered:
     "index validate",
     Arg("file", type=Path, help="An index.json file.", complete=FILES),
     Opt(
-        "--local",
+        "--strict",
         flag=True,
-        help="Validate as a local (mirror) index: relative paths and file:// sources allowed.",
+        help="Also refuse what a remote Attune host refuses: relative or local paths, "
+        "file:// and http:// install sources (without it they are warnings).",
     ),
+    Opt("--local", flag=True, help="Accepted for compatibility: local rules are the default."),
 )
-def index_validate(file: Path, local: bool) -> Rendered:
-    """Validate an index file against the schema and the runtime rules.
+def index_validate(file: Path, strict: bool, local: bool) -> Rendered:
+    """Validate an index file against the schema and the rules every reader applies.
 
     Checks: the JSON Schema, unique refs sorted by ref (format 1.1: ref and
-    version), semantic versions, checksum format, https:// install sources
-    (unless --local), URLs without credentials, query or fragment. Exit 1 and
-    every problem listed when the index is not valid.
+    version), semantic versions, release history, checksum format, URLs without
+    credentials, query or fragment. Relative install sources (resolved against
+    the index's folder, which they must not leave) are valid, as install accepts
+    them; what a remote Attune host would refuse is a warning, an error with
+    --strict. Exit 1 and every problem listed when the index is not valid.
 
     Example:
-      attune pack index validate index.json
+      attune pack index validate index.json --strict
     """
-    from attune_packs.errors import AttuneError
-    from attune_packs.index import read_index_file, validate_index_data
+    from attune_packs.index import validate_index_file
 
-    s = settings()
-    problems: list[str]
-    data: Any = None
-    try:
-        _raw, data = read_index_file(file)
-        problems = validate_index_data(data, remote=not local, allow_http=s.network.allow_http)
-    except AttuneError as exc:
-        if exc.code == "not_found":
-            raise
-        problems = [exc.message]
-    valid = not problems
-    packs = data.get("packs") if isinstance(data, dict) else None
-    doc = {
-        "path": str(file),
-        "valid": valid,
-        "format": data.get("version") if isinstance(data, dict) else None,
-        "packs": len(packs) if isinstance(packs, list) else None,
-        "errors": problems,
-    }
+    net = settings().network
+    result = validate_index_file(
+        file, strict=strict, allow_http=net.allow_http, max_bytes=net.index_max_bytes
+    )
 
     def text() -> str:
-        if valid:
-            return f"{file}: valid index (format {doc['format']}, {doc['packs']} packs)"
-        return "\n".join(problems)
+        if result.valid:
+            return (
+                f"{file}: valid index (format {result.format}, {count(result.packs or 0, 'pack')})"
+            )
+        return "\n".join(result.errors)
 
-    messages = []
-    if not valid:
-        n = len(problems)
-        messages.append(f"error: {file} is not a valid index: {n} problem{'s' if n != 1 else ''}")
-    return Rendered(doc, text, 0 if valid else 1, messages)
+    messages = [f"warning: {w}" for w in result.warnings]
+    if not result.valid:
+        problems = count(len(result.errors), "problem")
+        messages.append(f"error: {file} is not a valid index: {problems}")
+    return Rendered(result.to_dict(), text, 0 if result.valid else 1, messages)
 
 
 # --------------------------------------------------------------------------- cache

@@ -145,6 +145,11 @@ def emit_document(data: Any, fmt: OutputFormat) -> None:
 # --------------------------------------------------------------------------- tables
 
 
+def count(n: int, one: str, many: str | None = None) -> str:
+    """``1 pack``, ``3 packs``, ``2 entries`` (``many`` defaults to ``one + "s"``)."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def printable(text: Any, width: int | None = None) -> str:
     """One line of ``text`` safe for a terminal: whitespace collapsed, control
     characters (escape sequences from a hostile index) replaced, optionally cut."""

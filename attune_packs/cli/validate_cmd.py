@@ -6,7 +6,6 @@ from pathlib import Path
 
 from attune_packs.cli.grammar import FILES, Arg, command
 from attune_packs.cli.render import Rendered, kv_table, table
-from attune_packs.errors import NotFound, UsageError
 
 
 @command(
@@ -23,16 +22,10 @@ def validate(path: Path) -> Rendered:
     Example:
       attune pack validate ./my-pack -o json
     """
-    import os
+    from attune_packs.manifest import validate_pack
+    from attune_packs.sources import local_pack_form
 
-    from attune_packs.manifest import MANIFEST_NAME, validate_pack
-
-    if not os.path.lexists(path):
-        raise NotFound(f"no such file or directory: {path}")
-    if not path.is_dir() and path.name != MANIFEST_NAME:
-        raise UsageError(
-            f"not a pack folder: {path} (give the folder holding pack.yaml, or pack.yaml itself)"
-        )
+    local_pack_form(path, archives=False)  # not_found / not_a_pack, as install says it
     report = validate_pack(path)
     data = report.to_dict()
 
