@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from attune_packs.config import load_settings
-from attune_packs.db.database import open_database
+from attune_packs.db.open import open_database
 from attune_packs.errors import ConfigError
 from attune_packs.installer import Installer, InstallOptions
 from tests.conftest import run_cli, write_pack
