@@ -16,7 +16,7 @@ maintained index builder of the Attune Standard Pack Index):
   hold exactly (a YAML date or timestamp, binary, a set, a non-string key,
   NaN or infinity) is refused, naming the key: quote it to publish a string.
   (Silently converting would publish something the author did not write.)
-* ``contents`` from :func:`attune_packs.manifest.discover_contents`.
+* ``contents`` from :func:`attune_packs.pack.contents.discover_contents`.
 
 Every write is canonical (:func:`attune_packs.index.dump_index`) and atomic;
 ``last_updated`` changes only when the content does.
@@ -97,7 +97,7 @@ class SourceOptions:
         """The ``install_sources`` items; a git source gets the directory checksum."""
         out: list[dict[str, str]] = []
         if self.git_url is not None and self.git_ref is not None:
-            from attune_packs.checksum import directory_checksum
+            from attune_packs.pack.checksum import directory_checksum
 
             checksum = directory_checksum(pack_dir).checksum
             out.append(
@@ -240,7 +240,8 @@ def _meta(doc: dict[str, Any]) -> dict[str, Any] | None:
 
 def entry_from_pack(pack_dir: Path, sources: list[dict[str, str]]) -> dict[str, Any]:
     """The normalised index entry of a valid pack (``sources`` already checked)."""
-    from attune_packs.manifest import discover_contents, load_manifest
+    from attune_packs.pack.contents import discover_contents
+    from attune_packs.pack.manifest import load_manifest
     from attune_packs.yamlio import YamlError, load_yaml_file
 
     manifest = load_manifest(pack_dir)  # every pack.yaml rule; ManifestError if broken

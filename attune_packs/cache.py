@@ -42,7 +42,7 @@ class CachedArchive:
 
 
 def _hex(checksum: str) -> str:
-    from attune_packs.checksum import parse_checksum
+    from attune_packs.pack.checksum import parse_checksum
 
     return parse_checksum(checksum, "checksum")[len("sha256:") :]
 
@@ -77,7 +77,7 @@ class DownloadCache:
 
     def lookup(self, checksum: str) -> Path | None:
         """The cached file for ``checksum`` after re-hashing it, or None (a bad copy is removed)."""
-        from attune_packs.checksum import file_checksum
+        from attune_packs.pack.checksum import file_checksum
 
         path = self.path_for(checksum)
         if not path.is_file():
@@ -144,7 +144,7 @@ class DownloadCache:
 
     def add_local(self, source: Path, *, expected: str | None) -> CachedArchive:
         """Copy a local archive (a mirror's file) into the cache, verifying ``expected``."""
-        from attune_packs.checksum import file_checksum
+        from attune_packs.pack.checksum import file_checksum
 
         if expected:
             hit = self.lookup(expected)

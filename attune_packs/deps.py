@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from attune_packs.index import Index, IndexEntry
     from attune_packs.installer import DependencyContext, DependencyHook, InstallOptions
     from attune_packs.lockfile import LockFile
-    from attune_packs.manifest import Manifest
+    from attune_packs.pack.model import Manifest
     from attune_packs.registry import LoadedRegistry, RegistrySet
     from attune_packs.resolver import Candidate, Resolution
 
@@ -502,7 +502,7 @@ def _check_installed(ctx: DependencyContext, pending: Mapping[str, str]) -> None
 def check_runtimes(packs: Iterable[tuple[str, Any]], bus: EventBus | None = None) -> None:
     """Check the runtimes of several packs (``(ref, manifest or requirement strings)``)
     at once; one ``runtime_unsatisfied`` error naming every failing runtime."""
-    from attune_packs import runtimes
+    from attune_packs.pack import runtimes
 
     failures: list[str] = []
     checks: list[dict[str, Any]] = []
@@ -679,27 +679,28 @@ def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -
     """A pack folder or archive named on the command line (an archive is unpacked into a
     temporary folder to read its manifest)."""
     from attune_packs import sources
-    from attune_packs.manifest import load_manifest
+    from attune_packs.pack import naming
+    from attune_packs.pack.manifest import load_manifest
 
     spec = sources.classify(os.fspath(path))
     if spec.kind == sources.LOCAL_DIRECTORY:
         manifest = load_manifest(
-            Path(spec.location), shown=sources.Shown.of(spec.location, spec.display)
+            Path(spec.location), shown=naming.Shown.of(spec.location, spec.display)
         )
         digest = None
         if checksum:
-            from attune_packs.checksum import directory_checksum
+            from attune_packs.pack.checksum import directory_checksum
 
             digest = directory_checksum(spec.location).checksum
         return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
     if spec.kind == sources.LOCAL_ARCHIVE:
-        from attune_packs.archive import extract_archive
-        from attune_packs.checksum import file_checksum
+        from attune_packs.pack.archive import extract_archive
+        from attune_packs.pack.checksum import file_checksum
 
         with tempfile.TemporaryDirectory(prefix="attune-deps-") as tmp:
             root = extract_archive(Path(spec.location), Path(tmp) / "tree", settings.archive, None)
             inner = os.path.relpath(root, Path(tmp) / "tree")
-            shown = sources.Shown.of(root, spec.display, "" if inner == "." else inner, sep=":")
+            shown = naming.Shown.of(root, spec.display, "" if inner == "." else inner, sep=":")
             manifest = load_manifest(root, shown=shown)
         digest = file_checksum(spec.location).checksum if checksum else None
         return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))

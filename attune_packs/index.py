@@ -39,10 +39,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from attune_packs.checksum import CHECKSUM_RE
 from attune_packs.errors import AttuneError, IndexError_, NotFound
 from attune_packs.http import display_location, redact_url
-from attune_packs.sources import REF_RE
+from attune_packs.pack.checksum import CHECKSUM_RE
+from attune_packs.pack.model import REF_RE
 
 FORMAT_1_0 = "1.0"
 FORMAT_1_1 = "1.1"  # ref may repeat with distinct versions (release history)

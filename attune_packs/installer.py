@@ -39,7 +39,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune_packs import sources
-from attune_packs.checksum import parse_checksum
 from attune_packs.errors import (
     AlreadyInstalled,
     AttuneError,
@@ -52,12 +51,14 @@ from attune_packs.errors import (
     interruption,
 )
 from attune_packs.events import Copying, Event, EventBus, Listener, Verifying, bus_or_null
+from attune_packs.pack import model, naming
+from attune_packs.pack.checksum import parse_checksum
 from attune_packs.store import Intent, Staging, Store, TreeHash, copy_tree_hashing, hash_tree
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
     from attune_packs.db import Database, DependencyRecord, InstallationRecord, PackRecord
-    from attune_packs.manifest import Manifest
+    from attune_packs.pack.model import Manifest
 
 DEFAULT_TEST_TIMEOUT = 300.0
 
@@ -201,7 +202,7 @@ def default_dependency_hook(ctx: DependencyContext) -> None:
             details={"problems": problems},
         )
     try:
-        from attune_packs import runtimes
+        from attune_packs.pack import runtimes
     except ImportError:  # pragma: no cover - runtimes ships with the package
         ctx.bus.warning("runtime dependencies were not checked")
         return
@@ -325,17 +326,17 @@ class _Attempt:
     #: The attempt's http.RetryCounter: HTTP retries of its own downloads (meta.http_retries).
     http_retries: Any = None
     #: How messages name the staged folders (deepest first): by what the user gave.
-    names: list[sources.Shown] = field(default_factory=list)
+    names: list[naming.Shown] = field(default_factory=list)
     #: A registry requirement's entry, chosen in the resolve step (registry.Resolved).
     resolved: Any = None
 
 
 class _NamingBus(EventBus):
     """Forwards every event to ``inner`` with staged paths named by what the user gave
-    (:class:`~attune_packs.sources.Shown`), so no progress line, warning or info ever
+    (:class:`~attune_packs.pack.naming.Shown`), so no progress line, warning or info ever
     shows a staging folder, whichever component emitted it."""
 
-    def __init__(self, inner: EventBus, names: list[sources.Shown]) -> None:
+    def __init__(self, inner: EventBus, names: list[naming.Shown]) -> None:
         super().__init__()
         self.inner = inner
         self.names = names
@@ -347,7 +348,7 @@ class _NamingBus(EventBus):
     def emit(self, event: Event) -> None:
         if self.names:
             changes = {
-                f.name: sources.scrub(value, self.names)
+                f.name: naming.scrub(value, self.names)
                 for f in dataclasses.fields(event)
                 if isinstance(value := getattr(event, f.name), str)
             }
@@ -355,13 +356,13 @@ class _NamingBus(EventBus):
         self.inner.emit(event)
 
 
-def _rename_paths(exc: AttuneError, names: list[sources.Shown]) -> None:
+def _rename_paths(exc: AttuneError, names: list[naming.Shown]) -> None:
     """Name staged paths in ``exc`` (message and details) by what the user gave."""
     if not names:
         return
-    exc.message = str(sources.scrub(exc.message, names))
+    exc.message = str(naming.scrub(exc.message, names))
     exc.args = (exc.message,)
-    exc.details = sources.scrub(exc.details, names)  # type: ignore[assignment]
+    exc.details = naming.scrub(exc.details, names)  # type: ignore[assignment]
 
 
 # -- the installer --------------------------------------------------------------------------
@@ -499,7 +500,7 @@ class Installer:
             elif isinstance(exc, Exception):
                 message = f"internal error: {type(exc).__name__}: {exc}"
                 self._record_failure(
-                    attempt, str(sources.scrub(message, attempt.names)), "internal_error"
+                    attempt, str(naming.scrub(message, attempt.names)), "internal_error"
                 )
             raise
         finally:
@@ -570,12 +571,13 @@ class Installer:
 
         with self.store.staging(dry_run=options.dry_run) as staging:
             # Whatever is staged is named by what the user gave; the rest as "<staging>".
-            attempt.names.append(sources.Shown.of(staging.path, "<staging>"))
+            attempt.names.append(naming.Shown.of(staging.path, "<staging>"))
             root, tree, archive_sum, fetched = self._fetch(attempt, spec, staging)
 
             # validate --------------------------------------------------------------
             self._step(attempt, "validate", "pack.yaml")
-            from attune_packs.manifest import discover_contents, load_manifest
+            from attune_packs.pack.contents import discover_contents
+            from attune_packs.pack.manifest import load_manifest
 
             try:
                 manifest = load_manifest(root, shown=attempt.names[0])
@@ -695,7 +697,7 @@ class Installer:
         if not isinstance(doc, dict):
             return
         ref, version = doc.get("ref"), doc.get("version")
-        if isinstance(ref, str) and sources.REF_RE.match(ref):
+        if isinstance(ref, str) and model.REF_RE.match(ref):
             attempt.ref = ref
             if isinstance(version, str) and len(version) < 256:
                 attempt.version = version
@@ -717,7 +719,7 @@ class Installer:
         The store (link + sidecar) says cheaply whether that is worth trying, while
         the database is still being opened in the background; the database has
         the final word."""
-        from attune_packs.manifest import load_manifest
+        from attune_packs.pack.manifest import load_manifest
 
         try:
             manifest = load_manifest(src)
@@ -753,7 +755,7 @@ class Installer:
         names = attempt.names
         if spec.kind == sources.LOCAL_DIRECTORY:
             self._step(attempt, "fetch", f"copying {spec.location}")
-            names.insert(0, sources.Shown.of(staging.path / "pack", spec.display))
+            names.insert(0, naming.Shown.of(staging.path / "pack", spec.display))
             tree = copy_tree_hashing(
                 spec.location,
                 staging.path / "pack",
@@ -762,17 +764,17 @@ class Installer:
             bus.step_completed("fetch", f"{tree.count} files, {tree.bytes} bytes")
             return staging.path / "pack", tree, None, None
         if spec.kind == sources.LOCAL_ARCHIVE:
-            from attune_packs import archive
+            from attune_packs.pack import archive
 
             self._step(attempt, "fetch", f"reading {spec.location}")
             copy = staging.path / ("source" + _archive_suffix(spec.location))
-            names.insert(0, sources.Shown.of(copy, spec.display))
+            names.insert(0, naming.Shown.of(copy, spec.display))
             archive_sum = _copy_file_hashing(Path(spec.location), copy)
             attempt.meta["archive_checksum"] = archive_sum
             bus.step_completed("fetch", archive_sum)
             self._step(attempt, "extract", Path(spec.location).name)
             dest = staging.path / "tree"
-            names.insert(0, sources.Shown.of(dest, spec.display, sep=":"))
+            names.insert(0, naming.Shown.of(dest, spec.display, sep=":"))
             root = archive.extract_archive(
                 copy,
                 dest,
@@ -782,7 +784,7 @@ class Installer:
             )
             inner = os.path.relpath(root, dest)
             if inner != ".":
-                names.insert(0, sources.Shown.of(root, spec.display, inner, sep=":"))
+                names.insert(0, naming.Shown.of(root, spec.display, inner, sep=":"))
             with contextlib.suppress(OSError):
                 os.unlink(copy)
             bus.step_completed("extract", root.name)
@@ -796,7 +798,7 @@ class Installer:
             ) from None
         self._step(attempt, "fetch", spec.display)
         for part in ("git", "archive"):
-            names.insert(0, sources.Shown.of(staging.path / "fetch" / part, spec.display, sep=":"))
+            names.insert(0, naming.Shown.of(staging.path / "fetch" / part, spec.display, sep=":"))
         fetched = remote.fetch(
             spec,
             self.settings,
@@ -816,7 +818,7 @@ class Installer:
             attempt.meta["archive_checksum"] = fetched.archive_checksum
         if fetched.meta:
             attempt.meta["fetch"] = _json_safe(fetched.meta)
-        shown = fetched.shown or sources.Shown.of(fetched.path, spec.display, sep=":")
+        shown = fetched.shown or naming.Shown.of(fetched.path, spec.display, sep=":")
         names.insert(0, shown)
         bus.step_completed("fetch", shown.path(fetched.path))
         return Path(fetched.path), None, fetched.archive_checksum, fetched
@@ -941,7 +943,7 @@ class Installer:
             attempt.meta["skipped_tests"] = True
             self.bus.step_completed("test", "skipped")
             return {"ran": False, "passed": None, "skipped": True}
-        from attune_packs import packtests
+        from attune_packs.pack import packtests
 
         # packtests runs them on a throw-away copy: whatever they write (bytecode,
         # caches) never lands in the folder whose checksum was just recorded.
@@ -1160,7 +1162,7 @@ class Installer:
         }
 
     def rollback(self, ref: str, *, method: str = "cli") -> dict[str, Any]:
-        from attune_packs.manifest import load_manifest
+        from attune_packs.pack.manifest import load_manifest
 
         attempt = _Attempt(
             source=ref, options=InstallOptions(installation_method=method), started_at=utcnow()

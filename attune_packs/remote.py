@@ -31,7 +31,8 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus, Verifying, bus_or_null
-from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, Shown, SourceSpec
+from attune_packs.pack.naming import Shown
+from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, SourceSpec
 
 if TYPE_CHECKING:
     from attune_packs.cache import CachedArchive
@@ -62,7 +63,7 @@ def fetch(
     staging = Path(staging)
     staging.mkdir(parents=True, exist_ok=True)
     if expected_checksum is not None:
-        from attune_packs.checksum import parse_checksum
+        from attune_packs.pack.checksum import parse_checksum
 
         parse_checksum(expected_checksum, "expected checksum")
     if spec.kind == ARCHIVE:
@@ -139,7 +140,7 @@ def _get_archive(
 def _extract(
     got: CachedArchive, location: str, settings: Settings, dest: Path, bus: EventBus
 ) -> Path:
-    from attune_packs.archive import extract_archive
+    from attune_packs.pack.archive import extract_archive
 
     try:
         return extract_archive(got.path, dest, settings.archive, bus)
@@ -254,7 +255,8 @@ def _check_identity(
     """The fetched pack must be valid (``pack.yaml`` and component files) and be the
     pack the index entry describes.  Messages name the entry and where it came from."""
     from attune_packs.errors import ManifestError
-    from attune_packs.manifest import discover_contents, load_manifest
+    from attune_packs.pack.contents import discover_contents
+    from attune_packs.pack.manifest import load_manifest
 
     try:
         manifest = load_manifest(root, shown=shown)
@@ -362,7 +364,7 @@ def fetch_entry(
         fetched.expected_checksum,
         fetched.archive_checksum,
     ):
-        from attune_packs.checksum import directory_checksum
+        from attune_packs.pack.checksum import directory_checksum
 
         actual = directory_checksum(fetched.path).checksum
         if actual != user_expected:

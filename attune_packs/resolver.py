@@ -45,7 +45,7 @@ from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from attune_packs.errors import DependencyError
-from attune_packs.manifest import PackRequirement, parse_pack_requirement
+from attune_packs.pack.model import PackRequirement, parse_pack_requirement
 from attune_packs.versioning import (
     Constraint,
     VersionKey,

@@ -18,12 +18,16 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from attune_packs.errors import NotFound, SourceError, UsageError
+from attune_packs.pack.model import REF_RE
+
+if TYPE_CHECKING:
+    from attune_packs.pack.naming import Shown
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
-REF_RE = re.compile(r"^[a-z][a-z0-9_-]*\Z")
 MANIFEST_NAME = "pack.yaml"
 
 LOCAL_DIRECTORY = "local_directory"
@@ -116,7 +120,7 @@ def local_pack_form(path: Path | str, given: str | None = None, *, archives: boo
         )
     if path.name == MANIFEST_NAME:
         return "manifest"
-    from attune_packs.archive import is_archive
+    from attune_packs.pack.archive import is_archive
 
     if not is_archive(path):
         raise SourceError(f"{shown} is not a pack: expected {accepted}", code=NOT_A_PACK)
@@ -211,65 +215,6 @@ def _classify_path(path_text: str, raw: str, ref_spec: str | None) -> SourceSpec
         folder = os.path.dirname(path_text.rstrip("/")) or "."
         return SourceSpec(raw, LOCAL_DIRECTORY, os.fspath(path.parent.resolve()), shown=folder)
     return SourceSpec(raw, LOCAL_ARCHIVE, os.fspath(path.resolve()))
-
-
-@dataclass(frozen=True)
-class Shown:
-    """How messages name a pack tree that was staged: by what the user gave.
-
-    ``root`` is the real folder (inside a staging area or a temporary folder);
-    ``name`` is what the user named (a folder as typed, an archive, a URL, a git
-    repository); ``inner`` is where ``root`` sits inside it (an archive's top
-    folder, a repository's ``pack/``); ``sep`` joins ``name`` and the paths inside
-    it: ``/`` for a folder, ``:`` for an archive, a URL or a repository, so a file
-    of an archive reads ``demo.tar.gz:demo/pack.yaml``.
-    """
-
-    root: str
-    name: str
-    inner: str = ""
-    sep: str = "/"
-
-    @classmethod
-    def of(cls, root: Path | str, name: str, inner: str = "", sep: str = "/") -> Shown:
-        return cls(os.fspath(root).rstrip(os.sep) or os.sep, name, inner.strip("/"), sep)
-
-    def path(self, path: Path | str) -> str:
-        """``path`` (the root or something below it) as the user knows it."""
-        text = os.fspath(path)
-        if text == self.root:
-            return self.name
-        if text.startswith(self.root + os.sep):
-            return self._prefix() + text[len(self.root) + 1 :]
-        return text
-
-    def _prefix(self) -> str:
-        inner = self.inner + "/" if self.inner else ""
-        sep = "" if self.name.endswith(("/", ":")) and self.sep == "/" else self.sep
-        return f"{self.name}{sep}{inner}"
-
-    def scrub(self, text: str) -> str:
-        """``text`` with every mention of ``root`` (or a path below it) replaced."""
-        if self.root not in text:
-            return text
-        text = text.replace(self.root + os.sep, self._prefix())
-        return text.replace(self.root, self.name)
-
-
-def scrub(value: object, names: list[Shown] | tuple[Shown, ...]) -> object:
-    """``value`` (a string, or lists/dicts of them) with :meth:`Shown.scrub` applied for
-    each of ``names`` in order (put the deepest roots first)."""
-    if isinstance(value, str):
-        for shown in names:
-            value = shown.scrub(value)
-        return value
-    if isinstance(value, dict):
-        return {k: scrub(v, names) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, names) for v in value]
-    if isinstance(value, tuple):
-        return tuple(scrub(v, names) for v in value)
-    return value
 
 
 @dataclass

@@ -51,9 +51,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune_packs import locking
-from attune_packs.checksum import FILE_DOMAIN, PREFIX, walk_tree
 from attune_packs.errors import ChecksumError, NotFound, StoreError
 from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree, remove_tree
+from attune_packs.pack.checksum import FILE_DOMAIN, PREFIX, walk_tree
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings

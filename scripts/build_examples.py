@@ -47,9 +47,9 @@ sys.path.insert(0, str(REPO))
 
 from attune_packs import index as idx  # noqa: E402
 from attune_packs.authoring import entry_from_pack  # noqa: E402
-from attune_packs.checksum import file_checksum  # noqa: E402
 from attune_packs.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
-from attune_packs.manifest import validate_pack  # noqa: E402
+from attune_packs.pack.checksum import file_checksum  # noqa: E402
+from attune_packs.pack.validation import validate_pack  # noqa: E402
 
 
 def source_epoch() -> int:

@@ -13,9 +13,9 @@ import pytest
 
 from attune_packs import authoring, index
 from attune_packs.authoring import SourceOptions
-from attune_packs.checksum import directory_checksum
 from attune_packs.errors import AttuneError, IndexError_, ManifestError, UsageError
 from attune_packs.events import EventBus
+from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import REFERENCE_INDEX, REFERENCE_SCHEMA, run_cli, write_pack
 from tests.servers import index_entry
 

@@ -13,8 +13,9 @@ from types import ModuleType
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
-from attune_packs.manifest import discover_contents, load_manifest
+from attune_packs.pack.checksum import directory_checksum
+from attune_packs.pack.contents import discover_contents
+from attune_packs.pack.manifest import load_manifest
 from attune_packs.versioning import satisfies
 from tests.conftest import EXAMPLES, REFERENCE_SCHEMA, REPO
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from attune_packs.cache import DownloadCache
-from attune_packs.checksum import directory_checksum
 from attune_packs.config import load_settings
 from attune_packs.errors import (
     ArchiveError,
@@ -19,6 +18,7 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus
+from attune_packs.pack.checksum import directory_checksum
 from attune_packs.remote import fetch
 from attune_packs.sources import classify
 from tests.conftest import write_pack

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attune_packs.errors import DependencyError
-from attune_packs.manifest import PackRequirement
+from attune_packs.pack.model import PackRequirement
 from attune_packs.resolver import Candidate, parse_pack_requirement, resolve
 from attune_packs.versioning import satisfies
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
 from attune_packs.config import load_settings
 from attune_packs.db import open_database
 from attune_packs.errors import ChecksumError, StoreError
 from attune_packs.installer import Installer
+from attune_packs.pack.checksum import directory_checksum
 from attune_packs.store import (
     META_DIR,
     Intent,

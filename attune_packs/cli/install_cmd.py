@@ -171,8 +171,8 @@ def install(
       attune pack install slack@^2 --dry-run -o json
       attune pack install --locked attune-packs.lock
     """
-    from attune_packs.checksum import parse_checksum
     from attune_packs.installer import Installer, InstallOptions
+    from attune_packs.pack.checksum import parse_checksum
 
     sources = list(sources or [])
     if locked is not None:

@@ -162,8 +162,8 @@ def index_show(ref: str, registry: str | None, refresh: bool) -> Rendered:
       attune pack index show slack -o json
     """
     from attune_packs.errors import UsageError
+    from attune_packs.pack.model import REF_RE
     from attune_packs.registry import RegistrySet, split_requirement
-    from attune_packs.sources import REF_RE
 
     name, constraint = split_requirement(ref)
     if not REF_RE.match(name):

@@ -53,7 +53,7 @@ from attune_packs.events import EventBus, bus_or_null
 from attune_packs.fsutil import remove_tree
 
 if TYPE_CHECKING:
-    from attune_packs.manifest import Manifest
+    from attune_packs.pack.model import Manifest
 
 DEFAULT_TIMEOUT = 300.0
 TAIL_BYTES = 64 * 1024
