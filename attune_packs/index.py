@@ -40,7 +40,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from attune_packs.errors import AttuneError, IndexError_, NotFound
-from attune_packs.http import display_location, redact_url
+from attune_packs.net.urls import display_location, redact_url
 from attune_packs.pack.checksum import CHECKSUM_RE
 from attune_packs.pack.model import REF_RE
 

@@ -250,7 +250,7 @@ def public_url(url: str | None) -> str | None:
     """``url`` as it may be stored: credentials, query and fragment never reach the database."""
     if not url:
         return url
-    from attune_packs.http import display_location
+    from attune_packs.net.urls import display_location
 
     return display_location(url)
 
@@ -479,7 +479,7 @@ class Installer:
         outer = self.bus
         self.bus = _NamingBus(outer, attempt.names)
         try:
-            from attune_packs.http import counting_retries
+            from attune_packs.net.http import counting_retries
 
             with counting_retries() as attempt.http_retries:
                 return self._install(attempt)

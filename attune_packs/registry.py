@@ -38,8 +38,8 @@ from attune_packs.events import EventBus, bus_or_null
 
 if TYPE_CHECKING:
     from attune_packs.config import RegistryConfig, Settings
-    from attune_packs.http import HttpClient
     from attune_packs.index import Index, IndexEntry
+    from attune_packs.net.http import HttpClient
 
 SUMMARY_FORMAT = 3
 
@@ -83,7 +83,7 @@ def local_index_path(url: str, settings: Settings) -> Path:
 
 def display_url(url: str) -> str:
     """A registry URL safe to print (credentials, query and fragment removed)."""
-    from attune_packs.http import display_location
+    from attune_packs.net.urls import display_location
 
     return display_location(url)
 
@@ -498,7 +498,8 @@ def load_registry(
             max_bytes=net.index_max_bytes,
         )
 
-    from attune_packs.http import HttpClient, check_url
+    from attune_packs.net.http import HttpClient
+    from attune_packs.net.urls import check_url
 
     url = reg.url
     shown = display_url(url)

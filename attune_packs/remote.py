@@ -35,11 +35,11 @@ from attune_packs.pack.naming import Shown
 from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, SourceSpec
 
 if TYPE_CHECKING:
-    from attune_packs.cache import CachedArchive
     from attune_packs.config import RegistryConfig, Settings
-    from attune_packs.gitfetch import GitCheckout
-    from attune_packs.http import HttpClient
     from attune_packs.index import IndexEntry, InstallSource
+    from attune_packs.net.cache import CachedArchive
+    from attune_packs.net.git import GitCheckout
+    from attune_packs.net.http import HttpClient
     from attune_packs.registry import Resolved
 
 
@@ -85,7 +85,7 @@ def fetch(
 
 
 def _shown(url: str) -> str:
-    from attune_packs.http import display_location
+    from attune_packs.net.urls import display_location
 
     return display_location(url)
 
@@ -105,7 +105,7 @@ def _unverified(settings: Settings, bus: EventBus, shown: str) -> None:
 
 
 def _client(settings: Settings, bus: EventBus, reg: RegistryConfig | None = None) -> HttpClient:
-    from attune_packs.http import HttpClient
+    from attune_packs.net.http import HttpClient
 
     if reg is not None and reg.headers and "://" in reg.url:
         return HttpClient(settings.network, bus, headers=reg.headers, headers_origin=reg.url)
@@ -120,7 +120,7 @@ def _get_archive(
     client: HttpClient | None,
 ) -> CachedArchive:
     """The archive at ``location`` (URL or local path) in the cache, bytes verified."""
-    from attune_packs.cache import DownloadCache
+    from attune_packs.net.cache import DownloadCache
 
     cache = DownloadCache(settings.cache_dir)
     if "://" in location:
@@ -171,7 +171,7 @@ def _clone(
     location: str, ref: str | None, settings: Settings, staging: Path, bus: EventBus
 ) -> GitCheckout:
     """Clone ``location`` at ``ref`` into a fresh ``staging/git`` with the network settings."""
-    from attune_packs.gitfetch import clone
+    from attune_packs.net.git import clone
 
     return clone(
         location,
@@ -193,7 +193,7 @@ def _fetch_archive_url(
     bus: EventBus,
     expected: str | None,
 ) -> FetchedPack:
-    from attune_packs.http import check_url
+    from attune_packs.net.urls import check_url
 
     url = spec.location
     check_url(url, allow_http=settings.network.allow_http, what="archive URL")
@@ -223,7 +223,7 @@ def _fetch_git_url(
     bus: EventBus,
     expected: str | None,
 ) -> FetchedPack:
-    from attune_packs.gitfetch import check_git_ref, check_git_url
+    from attune_packs.net.git import check_git_ref, check_git_url
 
     # Refuse bad URLs and refs before warning about checksums.
     check_git_ref(spec.git_ref)
@@ -413,7 +413,7 @@ def _registry_archive(
     resolved: Resolved,
 ) -> FetchedPack:
     if "://" in location:
-        from attune_packs.http import check_url
+        from attune_packs.net.urls import check_url
 
         check_url(location, allow_http=settings.network.allow_http, what="archive URL")
     with _client(settings, bus, resolved.registry) as client:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.cache import DownloadCache
 from attune_packs.config import load_settings
 from attune_packs.errors import (
     ArchiveError,
@@ -18,6 +17,7 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus
+from attune_packs.net.cache import DownloadCache
 from attune_packs.pack.checksum import directory_checksum
 from attune_packs.remote import fetch
 from attune_packs.sources import classify

@@ -290,7 +290,7 @@ def cache_stats() -> Rendered:
     Example:
       attune pack cache stats
     """
-    from attune_packs.cache import DownloadCache
+    from attune_packs.net.cache import DownloadCache
 
     stats = DownloadCache(settings().cache_dir).stats()
 
@@ -330,7 +330,7 @@ def cache_clean(older_than: float | None) -> Rendered:
     Example:
       attune pack cache clean --older-than 30
     """
-    from attune_packs.cache import DownloadCache
+    from attune_packs.net.cache import DownloadCache
 
     result = DownloadCache(settings().cache_dir).clean(older_than)
 

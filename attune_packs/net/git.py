@@ -54,7 +54,7 @@ class GitCheckout:
 
 def check_git_url(url: str, *, allow_http: bool) -> tuple[str, str]:
     """Return ``(kind, url_for_git)``; kind is ``remote`` or ``local``. Raise on a refused URL."""
-    from attune_packs.http import check_url, redact_url
+    from attune_packs.net.urls import check_url, redact_url
 
     if url.startswith("-"):
         raise GitError(f"invalid git URL {url!r}")
@@ -110,7 +110,7 @@ def _git_env(url_for_git: str, allow_http: bool) -> dict[str, str]:
         "LC_ALL": "C",
         "LANGUAGE": "C",
     }
-    from attune_packs.http import CA_BUNDLE_ENV
+    from attune_packs.net.tls import CA_BUNDLE_ENV
 
     bundle = os.environ.get(CA_BUNDLE_ENV)
     if bundle:
@@ -206,7 +206,7 @@ def clone(
     bus: EventBus | None = None,
 ) -> GitCheckout:
     """Clone ``url`` at ``ref`` into the empty folder ``dest``; remove ``.git``; find the pack."""
-    from attune_packs.http import redact_url
+    from attune_packs.net.urls import redact_url
 
     bus = bus_or_null(bus)
     ref = check_git_ref(ref)

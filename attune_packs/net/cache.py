@@ -28,7 +28,7 @@ from attune_packs.errors import ChecksumMismatch, SourceError
 from attune_packs.fsutil import fsync_dir
 
 if TYPE_CHECKING:
-    from attune_packs.http import HttpClient
+    from attune_packs.net.http import HttpClient
 
 STALE_TMP_SECONDS = 3600
 
@@ -129,7 +129,7 @@ class DownloadCache:
         try:
             dl = client.download(url, tmp, max_bytes=max_bytes, what=what)
             if expected and dl.checksum != expected:
-                from attune_packs.http import redact_url
+                from attune_packs.net.urls import redact_url
 
                 raise ChecksumMismatch(
                     f"checksum mismatch for {redact_url(url)}: expected {expected}, "

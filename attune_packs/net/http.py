@@ -36,7 +36,6 @@ import contextlib
 import contextvars
 import hashlib
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -48,147 +47,26 @@ from urllib.parse import urlsplit
 from attune_packs.errors import NetworkError, SourceError
 from attune_packs.events import Downloading, EventBus, bus_or_null
 from attune_packs.fsutil import atomic_output
+from attune_packs.net.tls import ssl_context
+from attune_packs.net.urls import check_url, origin_of, redact_url
 
 if TYPE_CHECKING:
-    import ssl
-
     import httpx
 
     from attune_packs.config import NetworkConfig
 
 MAX_REDIRECTS = 10
-CA_BUNDLE_ENV = "ATTUNE_CA_BUNDLE"
 CHUNK = 64 * 1024
 PROGRESS_EVERY_BYTES = 256 * 1024
 PROGRESS_EVERY_SECONDS = 0.2
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_AFTER_CODES = frozenset({429, 503})
 
-Origin = tuple[str, str, int]
-
 
 def _user_agent() -> str:
     from attune_packs import __version__
 
     return f"attune-packs/{__version__}"
-
-
-# --------------------------------------------------------------------------- URLs
-
-
-def origin_of(url: str) -> Origin:
-    """``(scheme, host, port)`` of ``url``, with the default port filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if port is None:
-        port = 443 if scheme == "https" else 80 if scheme == "http" else 0
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def redact_url(url: str) -> str:
-    """``url`` safe to show: credentials replaced by ``***``, query and fragment dropped."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
-    if parts.query or parts.fragment:
-        shown += "?…" if parts.query else "#…"
-    return shown
-
-
-def display_location(location: str) -> str:
-    """A URL made safe to show (:func:`redact_url`); a local path (no ``://``) as it is."""
-    return redact_url(location) if "://" in location else location
-
-
-def check_url(url: str, *, allow_http: bool, what: str = "URL") -> str:
-    """Return ``url`` if it may be fetched; raise :class:`SourceError` naming the rule it breaks.
-
-    Refused: a scheme other than https (http only with ``allow_http``), a missing
-    host, credentials (``user:pass@``), a query or a fragment.
-    """
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        raise SourceError(f"invalid {what} {redact_url(url)}", code="invalid_url") from None
-    scheme = parts.scheme.lower()
-    shown = redact_url(url)
-    if scheme == "http" and not allow_http:
-        raise SourceError(
-            f"refusing plain-http {what} {shown}: use https:// (or set network.allow_http)",
-            code="insecure_url",
-        )
-    if scheme not in ("https", "http"):
-        raise SourceError(
-            f"unsupported {what} {shown}: only https:// URLs can be downloaded", code="invalid_url"
-        )
-    if not parts.hostname:
-        raise SourceError(f"invalid {what} {shown}: no host", code="invalid_url")
-    if "@" in parts.netloc:
-        raise SourceError(
-            f"refusing {what} {shown}: URLs must not carry credentials "
-            "(put them in the registry's headers in config.yaml)",
-            code="invalid_url",
-        )
-    if parts.query or "?" in url:
-        raise SourceError(
-            f"refusing {what} {shown}: URLs must not carry a query", code="invalid_url"
-        )
-    if parts.fragment or "#" in url:
-        raise SourceError(
-            f"refusing {what} {shown}: URLs must not carry a fragment", code="invalid_url"
-        )
-    if any(c.isspace() or ord(c) < 32 for c in url):
-        raise SourceError(f"invalid {what} {shown}: contains whitespace", code="invalid_url")
-    return url
-
-
-# --------------------------------------------------------------------------- TLS
-
-
-_SSL_CONTEXT: tuple[str | None, ssl.SSLContext] | None = None
-
-
-def ssl_context() -> ssl.SSLContext:
-    """The TLS context for every request (built once per process and CA bundle)."""
-    global _SSL_CONTEXT
-    bundle = os.environ.get(CA_BUNDLE_ENV) or None
-    if _SSL_CONTEXT is None or _SSL_CONTEXT[0] != bundle:
-        import ssl
-
-        if bundle:
-            try:
-                ctx = ssl.create_default_context(cafile=bundle)
-            except (OSError, ssl.SSLError) as exc:
-                raise NetworkError(
-                    f"cannot load the CA bundle ${CA_BUNDLE_ENV}={bundle}: "
-                    f"{getattr(exc, 'strerror', None) or exc}"
-                ) from None
-        else:
-            ctx = ssl.create_default_context()
-            if not ctx.get_ca_certs() and not os.environ.get("SSL_CERT_DIR"):
-                # No system store (some Python builds): fall back to certifi's bundle.
-                with contextlib.suppress(ImportError, OSError):
-                    import certifi
-
-                    ctx.load_verify_locations(cafile=certifi.where())
-        _SSL_CONTEXT = (bundle, ctx)
-    return _SSL_CONTEXT[1]
-
-
-def reset_ssl_context() -> None:
-    """Forget the cached TLS context (tests change ``$ATTUNE_CA_BUNDLE``)."""
-    global _SSL_CONTEXT
-    _SSL_CONTEXT = None
 
 
 # --------------------------------------------------------------------------- results
