@@ -42,11 +42,12 @@ from attune_packs.events import EventBus, bus_or_null
 if TYPE_CHECKING:
     from attune_packs.config import Settings
     from attune_packs.db import Database, PackRecord
-    from attune_packs.index import Index, IndexEntry
     from attune_packs.installer import DependencyContext, DependencyHook, InstallOptions
     from attune_packs.lockfile import LockFile
     from attune_packs.pack.model import Manifest
-    from attune_packs.registry import LoadedRegistry, RegistrySet
+    from attune_packs.registry.index import Index, IndexEntry
+    from attune_packs.registry.loader import LoadedRegistry
+    from attune_packs.registry.resolution import RegistrySet
     from attune_packs.resolver import Candidate, Resolution
 
 __all__ = [
@@ -322,7 +323,7 @@ class Planner:
 
     def _registries(self) -> RegistrySet:
         if self._rset is None:
-            from attune_packs.registry import RegistrySet
+            from attune_packs.registry.resolution import RegistrySet
 
             self._rset = RegistrySet(
                 self.settings, self.bus, refresh=self.refresh, only=self.registry

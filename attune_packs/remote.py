@@ -36,11 +36,11 @@ from attune_packs.sources import ARCHIVE, GIT, REGISTRY, FetchedPack, SourceSpec
 
 if TYPE_CHECKING:
     from attune_packs.config import RegistryConfig, Settings
-    from attune_packs.index import IndexEntry, InstallSource
     from attune_packs.net.cache import CachedArchive
     from attune_packs.net.git import GitCheckout
     from attune_packs.net.http import HttpClient
-    from attune_packs.registry import Resolved
+    from attune_packs.registry.index import IndexEntry, InstallSource
+    from attune_packs.registry.resolution import Resolved
 
 
 def fetch(
@@ -291,7 +291,7 @@ def resolve_requirement(
 ) -> Resolved:
     """The registry entry a requirement (``slack@^1.2``) names: the first registry by
     priority listing the ref, fail-closed (DESIGN section 4)."""
-    from attune_packs.registry import RegistrySet
+    from attune_packs.registry.resolution import RegistrySet
 
     if no_registry:
         raise UsageError(

@@ -196,9 +196,9 @@ LONG = "1.0.0-" + "a" * 251
     ],
 )
 def test_manifest_index_and_lock_file_refuse_them(version: str, fragment: str) -> None:
-    from attune_packs.index import validate_index_data
     from attune_packs.lockfile import LockedPack, LockFile, LockfileError, parse
     from attune_packs.pack.manifest import parse_manifest_data
+    from attune_packs.registry.index_validation import validate_index_data
     from tests.servers import index_doc, index_entry
 
     manifest, errors, _ = parse_manifest_data(
