@@ -30,14 +30,15 @@ with ``installation_method = dependency``.  In a dry run it only reports the pla
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune_packs.errors import AttuneError, DependencyError, NotFound, UsageError
 from attune_packs.events import EventBus, bus_or_null
+from attune_packs.fetch.local import load_local
+from attune_packs.fetch.provenance import Source
+from attune_packs.fetch.spec import looks_like_path
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
@@ -55,7 +56,6 @@ __all__ = [
     "Plan",
     "PlanItem",
     "Planner",
-    "Source",
     "check_hook",
     "dependency_hook",
     "install_locked",
@@ -63,44 +63,6 @@ __all__ = [
     "lock",
     "locked_plan",
 ]
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where a planned pack comes from.
-
-    ``type``: ``git`` / ``archive`` (a registry's install source), ``local_directory`` /
-    ``local_archive`` (a path), or ``installed`` (kept as it is)."""
-
-    type: str
-    url: str | None = None
-    git_ref: str | None = None
-    checksum: str | None = None
-    registry: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "url": self.url,
-            "git_ref": self.git_ref,
-            "checksum": self.checksum,
-            "registry": self.registry,
-        }
-
-    def describe(self) -> str:
-        if self.type == "installed":
-            return "installed"
-        where = self.url or ""
-        if self.git_ref:
-            where += f" @ {self.git_ref}"
-        kind = {"local_directory": "folder", "local_archive": "archive", "registry": ""}.get(
-            self.type, self.type
-        )
-        text = f"{kind} {where}".strip()
-        return f"registry {self.registry!r}: {text}" if self.registry else text
 
 
 @dataclass
@@ -665,51 +627,6 @@ def _install_items(
                 done.append(f"{item.ref} {item.version}")
     finally:
         nested.close()
-
-
-# --------------------------------------------------------------------------- local paths
-
-
-@dataclass
-class LocalPack:
-    manifest: Manifest
-    source: Source  # local_directory / local_archive, with the checksum of what it names
-
-
-def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -> LocalPack:
-    """A pack folder or archive named on the command line (an archive is unpacked into a
-    temporary folder to read its manifest)."""
-    from attune_packs import sources
-    from attune_packs.pack import naming
-    from attune_packs.pack.manifest import load_manifest
-
-    spec = sources.classify(os.fspath(path))
-    if spec.kind == sources.LOCAL_DIRECTORY:
-        manifest = load_manifest(
-            Path(spec.location), shown=naming.Shown.of(spec.location, spec.display)
-        )
-        digest = None
-        if checksum:
-            from attune_packs.pack.checksum import directory_checksum
-
-            digest = directory_checksum(spec.location).checksum
-        return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
-    if spec.kind == sources.LOCAL_ARCHIVE:
-        from attune_packs.pack.archive import extract_archive
-        from attune_packs.pack.checksum import file_checksum
-
-        with tempfile.TemporaryDirectory(prefix="attune-deps-") as tmp:
-            root = extract_archive(Path(spec.location), Path(tmp) / "tree", settings.archive, None)
-            inner = os.path.relpath(root, Path(tmp) / "tree")
-            shown = naming.Shown.of(root, spec.display, "" if inner == "." else inner, sep=":")
-            manifest = load_manifest(root, shown=shown)
-        digest = file_checksum(spec.location).checksum if checksum else None
-        return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
-    raise UsageError(f"{path!s} is not a pack folder or a local archive")
-
-
-def looks_like_path(text: str) -> bool:
-    return text.startswith((".", "/", "~")) or os.sep in text or os.path.exists(text)
 
 
 # --------------------------------------------------------------------------- lock files

@@ -38,7 +38,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from attune_packs import sources
 from attune_packs.errors import (
     AlreadyInstalled,
     AttuneError,
@@ -51,6 +50,8 @@ from attune_packs.errors import (
     interruption,
 )
 from attune_packs.events import Copying, Event, EventBus, Listener, Verifying, bus_or_null
+from attune_packs.fetch import provenance
+from attune_packs.fetch import spec as sources
 from attune_packs.pack import model, naming
 from attune_packs.pack.checksum import parse_checksum
 from attune_packs.store import Intent, Staging, Store, TreeHash, copy_tree_hashing, hash_tree
@@ -548,9 +549,9 @@ class Installer:
         note = spec.kind.replace("_", " ") + f": {public_url(spec.location)}"
         if spec.kind == sources.REGISTRY:
             # The registries answer here, so a pack none of them lists fails this step.
-            from attune_packs import remote
+            from attune_packs.fetch import registry_entry
 
-            attempt.resolved = remote.resolve_requirement(
+            attempt.resolved = registry_entry.resolve_requirement(
                 spec,
                 self.settings,
                 bus,
@@ -750,7 +751,7 @@ class Installer:
 
     def _fetch(
         self, attempt: _Attempt, spec: sources.SourceSpec, staging: Staging
-    ) -> tuple[Path, TreeHash | None, str | None, sources.FetchedPack | None]:
+    ) -> tuple[Path, TreeHash | None, str | None, provenance.FetchedPack | None]:
         bus = self.bus
         names = attempt.names
         if spec.kind == sources.LOCAL_DIRECTORY:
@@ -789,17 +790,12 @@ class Installer:
                 os.unlink(copy)
             bus.step_completed("extract", root.name)
             return root, None, archive_sum, None
-        try:
-            from attune_packs import remote
-        except ImportError:
-            raise SourceError(
-                f"installing from {spec.kind} sources is not available in this build of attune-packs",
-                code="unsupported_source",
-            ) from None
+        from attune_packs.fetch import fetcher
+
         self._step(attempt, "fetch", spec.display)
         for part in ("git", "archive"):
             names.insert(0, naming.Shown.of(staging.path / "fetch" / part, spec.display, sep=":"))
-        fetched = remote.fetch(
+        fetched = fetcher.fetch(
             spec,
             self.settings,
             staging.path / "fetch",
@@ -829,7 +825,7 @@ class Installer:
         spec: sources.SourceSpec,
         tree: TreeHash,
         archive_sum: str | None,
-        fetched: sources.FetchedPack | None,
+        fetched: provenance.FetchedPack | None,
     ) -> None:
         expected = attempt.options.expect_checksum
         if expected is None and fetched is not None:

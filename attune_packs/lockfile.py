@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 from attune_packs.errors import AttuneError, NotFound
 
 if TYPE_CHECKING:
-    from attune_packs.deps import Source
+    from attune_packs.fetch.provenance import Source
 
 __all__ = [
     "DEFAULT_FILE",
@@ -111,7 +111,7 @@ class LockedPack:
     runtime_deps: list[str] = field(default_factory=list)
 
     def source(self) -> Source:
-        from attune_packs.deps import Source
+        from attune_packs.fetch.provenance import Source
 
         return Source(self.source_type, self.url, self.git_ref, self.checksum, self.registry)
 

@@ -47,7 +47,7 @@ def _describe(r: dict[str, Any]) -> str:
 
 
 def _source_text(src: dict[str, Any]) -> str:
-    from attune_packs.deps import Source
+    from attune_packs.fetch.provenance import Source
 
     return Source(
         src.get("type") or "",

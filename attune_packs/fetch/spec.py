@@ -25,7 +25,13 @@ from attune_packs.errors import NotFound, SourceError, UsageError
 from attune_packs.pack.model import REF_RE
 
 if TYPE_CHECKING:
-    from attune_packs.pack.naming import Shown
+    pass
+
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 MANIFEST_NAME = "pack.yaml"
@@ -217,23 +223,5 @@ def _classify_path(path_text: str, raw: str, ref_spec: str | None) -> SourceSpec
     return SourceSpec(raw, LOCAL_ARCHIVE, os.fspath(path.resolve()))
 
 
-@dataclass
-class FetchedPack:
-    """What a fetcher hands the installer: an unpacked pack folder plus its provenance.
-
-    ``path`` is a directory holding ``pack.yaml``, inside the staging area the
-    installer gave the fetcher.  The installer validates, hashes and activates it.
-    """
-
-    path: Path
-    source_type: str  # git | archive | local_directory | local_archive | registry
-    source_url: str | None = None
-    source_ref: str | None = None  # git ref, or the requirement for a registry install
-    registry_name: str | None = None
-    checksum_subject: str = "directory"  # "directory" or "archive"
-    archive_checksum: str | None = None  # sha256 of the archive bytes, when an archive was used
-    expected_checksum: str | None = None  # what the index / the user said it must be
-    checksum_verified: bool = False  # the fetcher already compared archive bytes to expected
-    meta: dict[str, object] | None = None  # extra provenance (e.g. {"fallback": "git failed: ..."})
-    #: How messages name ``path`` and what is below it (set by the fetcher that staged it).
-    shown: Shown | None = None
+def looks_like_path(text: str) -> bool:
+    return text.startswith((".", "/", "~")) or os.sep in text or os.path.exists(text)
