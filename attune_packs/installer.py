@@ -178,59 +178,11 @@ class DependencyContext:
 DependencyHook = Callable[[DependencyContext], None]
 
 
-def default_dependency_hook(ctx: DependencyContext) -> None:
-    """Every required pack installed in a satisfying version; runtimes present."""
-    from attune_packs import versioning
+def _dependency_step(ctx: DependencyContext) -> None:
+    """The default dependencies step: plan, check runtimes, install what is missing."""
+    from attune_packs.install.dependencies import dependency_hook
 
-    problems: list[str] = []
-    for req in ctx.manifest.pack_deps:
-        row = ctx.installed(req.ref)
-        if row is None:
-            problems.append(f"pack {req} is not installed")
-            continue
-        constraint = req.constraint or "*"
-        try:
-            ok = versioning.satisfies(row.version, constraint)
-        except ValueError as exc:
-            problems.append(f"invalid constraint in {req}: {exc}")
-            continue
-        if not ok:
-            problems.append(f"pack {req} is required but {req.ref} {row.version} is installed")
-    if problems:
-        raise DependencyError(
-            f"{ctx.manifest.ref} {ctx.manifest.version}: " + "; ".join(problems),
-            code="dependency_missing",
-            details={"problems": problems},
-        )
-    try:
-        from attune_packs.pack import runtimes
-    except ImportError:  # pragma: no cover - runtimes ships with the package
-        ctx.bus.warning("runtime dependencies were not checked")
-        return
-    checks = runtimes.ensure_runtimes(ctx.manifest, pack=ctx.manifest.ref)
-    for check in checks:
-        if check.status == "skipped":
-            ctx.bus.info(check.message())
-
-
-def _resolve_hook(explicit: DependencyHook | None) -> DependencyHook:
-    """The explicit hook, else ``attune_packs.deps.dependency_hook`` (resolution and
-    installation of missing dependencies), else ``attune_packs.resolver.dependency_hook``,
-    else the default (checks only)."""
-    if explicit is not None:
-        return explicit
-    try:
-        from attune_packs import deps
-    except ImportError:  # pragma: no cover - deps ships with the package
-        pass
-    else:
-        return deps.dependency_hook
-    try:
-        from attune_packs import resolver  # type: ignore[attr-defined]
-    except ImportError:
-        return default_dependency_hook
-    hook = getattr(resolver, "dependency_hook", None)
-    return hook if callable(hook) else default_dependency_hook
+    dependency_hook(ctx)
 
 
 # -- small helpers ---------------------------------------------------------------------------
@@ -625,7 +577,7 @@ class Installer:
                 attempt.meta["skipped_dependencies"] = True
                 summary += "skipped"
             else:
-                hook = _resolve_hook(self._hook)
+                hook = self._hook or _dependency_step
                 ctx = DependencyContext(self, manifest, root, db, options, bus)
                 try:
                     hook(ctx)

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from attune_packs import lockfile
+from attune_packs.resolve import lockfile
 from tests.conftest import EXAMPLES, CliResult, run_cli, write_pack
 from tests.install_helpers import audit_rows, snapshot
 from tests.servers import index_doc, index_entry, pack_tarball, write_config

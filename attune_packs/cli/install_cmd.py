@@ -248,7 +248,9 @@ def install(
 def _install_locked(
     path: str, force: bool, skip_tests: bool, dry_run: bool, progress_mode: str
 ) -> Rendered:
-    from attune_packs import deps, lockfile
+    from attune_packs.install import dependencies
+    from attune_packs.resolve import lock as lock_mod
+    from attune_packs.resolve import lockfile
 
     lock = lockfile.load(path)
     if dry_run:
@@ -256,14 +258,16 @@ def _install_locked(
 
         db = open_database(settings(), readonly=True)
         try:
-            rows = deps.locked_plan(lock, db)
+            rows = lock_mod.locked_plan(lock, db)
         finally:
             if db is not None:
                 db.close()
         data = {"dry_run": True, "locked": lock.path, "results": [], "plan": rows}
         return Rendered(data, lambda: "dry run: nothing was changed\n" + _plan_table(rows))
     with progress_bus(progress_mode) as bus:
-        results = deps.install_locked(settings(), lock, bus=bus, force=force, skip_tests=skip_tests)
+        results = dependencies.install_locked(
+            settings(), lock, bus=bus, force=force, skip_tests=skip_tests
+        )
     data = {"dry_run": False, "locked": lock.path, "results": results}
 
     def text() -> str:

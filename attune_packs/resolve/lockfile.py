@@ -204,8 +204,7 @@ def load(path: str | Path) -> LockFile:
 def parse(doc: Any, *, where: str = "lock file") -> LockFile:
     """Validate a loaded document; every problem is reported with its field."""
     from attune_packs.pack.checksum import is_checksum
-    from attune_packs.pack.model import REF_RE
-    from attune_packs.resolver import parse_pack_requirement
+    from attune_packs.pack.model import REF_RE, parse_pack_requirement
     from attune_packs.versioning import is_valid_version
 
     def bad(field_name: str, why: str) -> LockfileError:

@@ -1,178 +1,24 @@
-"""Transitive pack-dependency resolution (backtracking, with resolvelib).
-
-Pure: the caller supplies the candidates (from the installed packs and the registries);
-nothing here touches the network, the disk or the database.
-
-Policy:
-
-* every requirement on a pack must hold at once (node-semver constraints, see
-  :mod:`attune_packs.versioning`; a pre-release is chosen only when every constraint on
-  that pack admits it);
-* an installed version that satisfies every constraint on it is kept; otherwise the
-  highest satisfying version is chosen; when a choice leads to a dead end the resolver
-  backtracks (an older version of a dependency is tried);
-* installed packs outside the request are protected: if the plan would change a pack
-  that an installed pack depends on, the installed pack's constraint applies too, so
-  installing never silently breaks what is already there; when that is impossible the
-  conflict names the installed pack (add it to the request to upgrade it as well, or
-  pass ``protect_installed=False``);
-* dependency cycles are fine; the install order puts dependencies first and breaks a
-  cycle at the edge that closes it;
-* a conflict raises ``DependencyError`` with a one-line explanation naming the packs and
-  constraints that clash, e.g. ``cannot satisfy 'core': web@2.0.0 needs core@^2,
-  chat@1.1.0 needs core@<2 (available: 1.0.0, 1.5.0, 2.1.0)``.
-
-Engine: a linear-time greedy pass first (most packs resolve without any conflict); if
-it meets a requirement nothing satisfies, candidates that can never work (a release
-needing a version that does not exist) are pruned and the greedy pass runs again;
-anything else goes to resolvelib's backtracking resolver (the one pip uses), with the
-same preferences.  Any answer of the fast path is one resolvelib would also accept.
-
-Usage::
-
-    res = resolve([PackRequirement("web", "^2")], candidates_for, installed)
-    for item in res.order:          # dependencies first
-        print(item.action, item.ref, item.version)
-"""
+"""The resolvelib provider, greedy pass, repair and conflict explanation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from resolvelib import AbstractProvider, BaseReporter, Resolver
 from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
 from attune_packs.errors import DependencyError
-from attune_packs.pack.model import PackRequirement, parse_pack_requirement
+from attune_packs.pack.model import parse_pack_requirement
 from attune_packs.versioning import (
     Constraint,
-    VersionKey,
-    compare_versions,
     parse_constraint,
     version_key,
 )
 
-__all__ = [
-    "Candidate",
-    "Resolution",
-    "ResolvedItem",
-    "parse_pack_requirement",
-    "resolve",
-]
-
-MAX_ROUNDS = 20_000  # resolvelib rounds before giving up (bounded wait)
-
-
-# --------------------------------------------------------------------------- data
-
-
-@dataclass(eq=False)
-class Candidate:
-    """One version of a pack that could be chosen.
-
-    ``requires``: its pack requirements (``PackRequirement`` or ``"ref@constraint"``
-    strings); ``origin``: whatever the caller needs to fetch it later (an index entry, a
-    registry name, "installed"...), carried through untouched.
-    """
-
-    ref: str
-    version: str
-    requires: list[PackRequirement | str] = field(default_factory=list)
-    origin: Any = None
-
-    def __post_init__(self) -> None:
-        self._key: VersionKey = version_key(self.version)
-        self._reqs: list[_Req] | None = None
-
-    @property
-    def key(self) -> VersionKey:
-        return self._key
-
-    def __str__(self) -> str:
-        return f"{self.ref}@{self.version}"
-
-    def __repr__(self) -> str:
-        return f"Candidate({self.ref!r}, {self.version!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return (
-            isinstance(other, Candidate) and self.ref == other.ref and self.version == other.version
-        )
-
-    def __hash__(self) -> int:
-        return hash((self.ref, self.version))
-
-
-@dataclass
-class ResolvedItem:
-    """One pack of the plan."""
-
-    ref: str
-    version: str
-    action: str  # install | upgrade | downgrade | reinstall | keep
-    candidate: Candidate
-    installed_version: str | None
-    requested: bool  # named by the caller (a root requirement)
-    required_by: list[str]  # "web@2.0.0", or "(requested)"
-    constraints: list[str]  # every constraint applied to it, e.g. "^2 (web@2.0.0)"
-    dependencies: list[str]  # refs this version depends on (in the plan)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "version": self.version,
-            "action": self.action,
-            "installed_version": self.installed_version,
-            "requested": self.requested,
-            "required_by": list(self.required_by),
-            "constraints": list(self.constraints),
-            "dependencies": list(self.dependencies),
-        }
-
-
-@dataclass
-class Resolution:
-    """The outcome: ``order`` is the install order (dependencies first)."""
-
-    order: list[ResolvedItem]
-    roots: list[str]
-
-    @property
-    def by_ref(self) -> dict[str, ResolvedItem]:
-        return {item.ref: item for item in self.order}
-
-    def __getitem__(self, ref: str) -> ResolvedItem:
-        return self.by_ref[ref]
-
-    def __contains__(self, ref: object) -> bool:
-        return any(item.ref == ref for item in self.order)
-
-    @property
-    def changes(self) -> list[ResolvedItem]:
-        """The items that need work (everything but ``keep``), in install order."""
-        return [item for item in self.order if item.action != "keep"]
-
-    def tree(self, ref: str | None = None) -> list[dict[str, Any]]:
-        """A nested ``{ref, version, action, dependencies: [...]}`` tree from the roots
-        (or from ``ref``); a pack already shown on the path is marked ``cycle: true``."""
-        items = self.by_ref
-
-        def node(r: str, path: tuple[str, ...]) -> dict[str, Any]:
-            item = items[r]
-            out: dict[str, Any] = {"ref": r, "version": item.version, "action": item.action}
-            if r in path:
-                out["cycle"] = True
-                return out
-            out["dependencies"] = [node(d, (*path, r)) for d in item.dependencies]
-            return out
-
-        starts = [ref] if ref is not None else self.roots
-        return [node(r, ()) for r in starts if r in items]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"roots": list(self.roots), "order": [item.to_dict() for item in self.order]}
+if TYPE_CHECKING:
+    from attune_packs.resolve.model import Candidate
 
 
 # --------------------------------------------------------------------------- provider
@@ -597,109 +443,6 @@ def _explain(causes: Iterable[Any], provider: _Provider, installed: Mapping[str,
     return "; ".join(parts) or "the dependencies cannot be satisfied"
 
 
-# --------------------------------------------------------------------------- resolve
-
-
-def _topological(roots: Sequence[str], deps: Mapping[str, list[str]]) -> list[str]:
-    """Dependencies before dependents; cycles broken where they close; deterministic."""
-    order: list[str] = []
-    state: dict[str, int] = {}  # 1 = on the stack, 2 = done
-
-    for start in [*roots, *sorted(deps)]:
-        if state.get(start):
-            continue
-        stack: list[tuple[str, Iterator[str]]] = [(start, iter(deps.get(start, ())))]
-        state[start] = 1
-        while stack:
-            node, children = stack[-1]
-            for child in children:
-                if not state.get(child):
-                    state[child] = 1
-                    stack.append((child, iter(deps.get(child, ()))))
-                    break
-            else:
-                stack.pop()
-                state[node] = 2
-                order.append(node)
-    return order
-
-
-def _action(chosen: Candidate, inst: Candidate | None) -> str:
-    if inst is None:
-        return "install"
-    if chosen is inst or chosen.version == inst.version:
-        return "keep"
-    c = compare_versions(chosen.version, inst.version)
-    return "upgrade" if c > 0 else "downgrade" if c < 0 else "reinstall"
-
-
-def resolve(
-    roots: Iterable[PackRequirement | str],
-    candidates_for: Callable[[str], Iterable[Candidate]],
-    installed: Mapping[str, Candidate] | None = None,
-    *,
-    upgrade: Iterable[str] | bool = (),
-    protect_installed: bool = True,
-    max_rounds: int = MAX_ROUNDS,
-) -> Resolution:
-    """Resolve ``roots`` and everything they need, transitively.
-
-    ``candidates_for(ref)`` returns the versions the registries offer (any order; called
-    at most once per ref).  ``installed`` maps a ref to its installed :class:`Candidate`
-    (with the requirements of the installed manifest).  ``upgrade``: refs (or True for
-    all) for which an installed version is not preferred -- the highest satisfying
-    version is taken instead.  ``protect_installed``: the requirements of installed packs
-    outside the plan must still hold for any pack the plan changes.
-    Raises ``DependencyError`` with a readable explanation when no solution exists.
-    """
-    installed = dict(installed or {})
-    root_reqs: list[_Req] = []
-    root_refs: list[str] = []
-    for raw in roots:
-        try:
-            pr = parse_pack_requirement(raw)
-        except ValueError as exc:
-            raise DependencyError(str(exc), code="invalid_dependency") from None
-        root_reqs.append(_Req(pr.ref, pr.constraint, parse_constraint(pr.constraint), None))
-        if pr.ref not in root_refs:
-            root_refs.append(pr.ref)
-    upgrade_set: set[str] | bool = upgrade if isinstance(upgrade, bool) else set(upgrade)
-    provider = _Provider(candidates_for, installed, upgrade_set)
-
-    reqs = list(root_reqs)
-    while True:
-        try:
-            mapping = _solve(provider, reqs, max_rounds)
-        except ResolutionImpossible as exc:
-            raise DependencyError(
-                _explain(exc.causes, provider, installed), code="dependency_conflict"
-            ) from None
-        except ResolutionTooDeep as exc:
-            raise DependencyError(
-                f"dependency resolution gave up after {exc.round_count} rounds "
-                "(the constraints are too entangled to explore)",
-                code="dependency_conflict",
-            ) from None
-        mapping = _connected(mapping, reqs)
-        if not protect_installed:
-            break
-        # Installed packs left out of the plan keep their requirements: any pack the plan
-        # changes must still satisfy them.  Add the broken ones and solve again.
-        added = [
-            r
-            for ref, inst in installed.items()
-            if ref not in mapping
-            for r in _requirements_of(inst)
-            if r.ref in mapping
-            and mapping[r.ref] is not installed.get(r.ref)
-            and not r.allows(mapping[r.ref])
-        ]
-        if not added:
-            break
-        reqs.extend(added)
-    return _plan(mapping, reqs, root_refs, installed)
-
-
 def _connected(mapping: dict[str, Candidate], reqs: list[_Req]) -> dict[str, Candidate]:
     """Only what some requirement of the request reaches (drops stale pins)."""
     connected: set[str] = set()
@@ -711,61 +454,3 @@ def _connected(mapping: dict[str, Candidate], reqs: list[_Req]) -> dict[str, Can
         connected.add(r)
         todo.extend(q.ref for q in _requirements_of(mapping[r]))
     return {k: v for k, v in mapping.items() if k in connected}
-
-
-def _plan(
-    mapping: dict[str, Candidate],
-    reqs: list[_Req],
-    root_refs: list[str],
-    installed: Mapping[str, Candidate],
-) -> Resolution:
-    deps: dict[str, list[str]] = {}
-    for ref, cand in mapping.items():
-        seen: list[str] = []
-        for r in _requirements_of(cand):
-            if r.ref in mapping and r.ref not in seen:
-                seen.append(r.ref)
-        deps[ref] = seen
-    required_by: dict[str, list[str]] = {ref: [] for ref in mapping}
-    constraints: dict[str, list[str]] = {ref: [] for ref in mapping}
-    for req in reqs:
-        if req.ref in mapping and req.parent is None:
-            if "(requested)" not in required_by[req.ref]:
-                required_by[req.ref].append("(requested)")
-            constraints[req.ref].append(f"{req.raw} (requested)")
-    # Installed packs outside the plan that depend on packs in it.
-    for ref, inst in installed.items():
-        if ref in mapping:
-            continue
-        for r in _requirements_of(inst):
-            if r.ref in mapping:
-                who = f"{inst} (installed)"
-                if who not in required_by[r.ref]:
-                    required_by[r.ref].append(who)
-                constraints[r.ref].append(f"{r.raw} ({who})")
-    order = _topological(root_refs, deps)
-    for ref in order:
-        cand = mapping[ref]
-        for r in _requirements_of(cand):
-            if r.ref in mapping:
-                if str(cand) not in required_by[r.ref]:
-                    required_by[r.ref].append(str(cand))
-                constraints[r.ref].append(f"{r.raw} ({cand})")
-    items = []
-    for ref in order:
-        cand = mapping[ref]
-        inst = installed.get(ref)
-        items.append(
-            ResolvedItem(
-                ref=ref,
-                version=cand.version,
-                action=_action(cand, inst),
-                candidate=cand,
-                installed_version=inst.version if inst is not None else None,
-                requested=ref in root_refs,
-                required_by=required_by[ref],
-                constraints=constraints[ref],
-                dependencies=deps[ref],
-            )
-        )
-    return Resolution(order=items, roots=root_refs)
