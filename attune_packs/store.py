@@ -192,7 +192,6 @@ def copy_tree_hashing(
     src: Path | str,
     dst: Path | str,
     *,
-    start_writeback: bool = False,
     progress: Callable[[int, int, int], None] | None = None,
 ) -> TreeHash:
     """Copy the pack tree ``src`` to the new folder ``dst``, hashing while copying.
@@ -201,7 +200,6 @@ def copy_tree_hashing(
     fed from the same buffer that is written out.  ``.git`` is left behind;
     symlinks and special files are refused.  File modes become 0644 (0755 when
     any execute bit was set).  Nothing is fsynced here (see :func:`sync_tree`);
-    with ``start_writeback`` each file's write-out starts as soon as it is written.
     ``progress(files_done, files_total, bytes_done)`` is called about a hundred
     times over the copy, and once at the end.
     """
@@ -225,7 +223,6 @@ def copy_tree_hashing(
     out: dict[str, str] = {}
     buf = bytearray(CHUNK)
     total = 0
-    writeback = _writeback_starter() if start_writeback else None
     count, every = len(files), max(1, len(files) // 100)
     for done, parts in enumerate(files, 1):
         rel = b"/".join(parts)
@@ -238,8 +235,6 @@ def copy_tree_hashing(
                 feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
                 fh = sha()
                 _stream(fd, size, path, feed, fh, out_fd, buf)
-                if writeback is not None and size:
-                    writeback(out_fd)
             finally:
                 os.close(out_fd)
         finally:
@@ -259,18 +254,6 @@ def _libc() -> Any:
         return ctypes.CDLL(name, use_errno=True)
     except OSError:
         return None
-
-
-def _writeback_starter() -> Any:
-    """``sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE)`` where Linux has it: start
-    writing a file's data out right away, so the final sync has little left to wait for."""
-    libc = _libc()
-    fn = getattr(libc, "sync_file_range", None) if libc is not None else None
-    if fn is None:
-        return None
-    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    fn.restype = ctypes.c_int
-    return lambda fd: fn(fd, 0, 0, 2)
 
 
 def _syncfs(path: Path) -> bool:
