@@ -17,7 +17,8 @@ import pytest
 
 from attune_packs.config import load_settings
 from attune_packs.errors import AttuneError, IndexError_, NotFound
-from attune_packs.installer import Installer, InstallOptions
+from attune_packs.install.options import InstallOptions
+from attune_packs.install.pipeline import Installer
 from attune_packs.registry import index_edit, index_format, index_read, index_validation
 from attune_packs.registry.authoring import SourceOptions
 from attune_packs.registry.loader import load_registry

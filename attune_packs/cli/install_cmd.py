@@ -171,7 +171,8 @@ def install(
       attune pack install slack@^2 --dry-run -o json
       attune pack install --locked attune-packs.lock
     """
-    from attune_packs.installer import Installer, InstallOptions
+    from attune_packs.install.options import InstallOptions
+    from attune_packs.install.pipeline import Installer
     from attune_packs.pack.checksum import parse_checksum
 
     sources = list(sources or [])
@@ -293,7 +294,7 @@ def uninstall(ref: str, yes: bool, force: bool) -> Rendered:
     Example:
       attune pack uninstall slack --yes
     """
-    from attune_packs.installer import Installer
+    from attune_packs.install.pipeline import Installer
 
     if not yes:
         if not sys.stdin.isatty():

@@ -16,6 +16,15 @@ if TYPE_CHECKING:
     from attune_packs.pack.model import Manifest
 
 
+from typing import TYPE_CHECKING
+
+from attune_packs.fetch import spec as sources
+
+if TYPE_CHECKING:
+    from attune_packs.config import Settings
+    from attune_packs.pack.model import Manifest
+
+
 # --------------------------------------------------------------------------- local paths
 
 
@@ -55,3 +64,11 @@ def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -
         digest = file_checksum(spec.location).checksum if checksum else None
         return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
     raise UsageError(f"{path!s} is not a pack folder or a local archive")
+
+
+def _archive_suffix(name: str) -> str:
+    lowered = name.lower()
+    for suffix in sources.ARCHIVE_SUFFIXES:
+        if lowered.endswith(suffix):
+            return suffix
+    return ".archive"

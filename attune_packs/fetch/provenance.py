@@ -16,6 +16,12 @@ if TYPE_CHECKING:
     pass
 
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    pass
+
+
 @dataclass
 class FetchedPack:
     """What a fetcher hands the installer: an unpacked pack folder plus its provenance.
@@ -74,3 +80,12 @@ class Source:
         )
         text = f"{kind} {where}".strip()
         return f"registry {self.registry!r}: {text}" if self.registry else text
+
+
+def public_url(url: str | None) -> str | None:
+    """``url`` as it may be stored: credentials, query and fragment never reach the database."""
+    if not url:
+        return url
+    from attune_packs.net.urls import display_location
+
+    return display_location(url)

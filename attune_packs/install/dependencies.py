@@ -14,7 +14,7 @@ from attune_packs.resolve.planner import Planner, local_candidate
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
-    from attune_packs.installer import DependencyContext, DependencyHook, InstallOptions
+    from attune_packs.install.options import DependencyContext, DependencyHook, InstallOptions
     from attune_packs.pack.model import Manifest
     from attune_packs.resolve.lockfile import LockFile
 
@@ -185,7 +185,7 @@ def dependency_hook(ctx: DependencyContext) -> None:
 
 
 def _nested_options(ctx: DependencyContext, **kw: Any) -> InstallOptions:
-    from attune_packs.installer import InstallOptions
+    from attune_packs.install.options import InstallOptions
 
     opts = ctx.options
     return InstallOptions(
@@ -202,7 +202,7 @@ def _install_items(
     pending: Mapping[str, str],
     replacing: tuple[str, ...],
 ) -> None:
-    from attune_packs.installer import Installer
+    from attune_packs.install.pipeline import Installer
 
     nested = Installer(ctx.installer.settings, ctx.bus, dependency_hook=check_hook(pending))
     done: list[str] = []
@@ -245,7 +245,8 @@ def install_locked(
     against its locked checksum before anything of it is activated and recorded with
     ``installation_method = lockfile``.  Runtimes of every locked pack are checked first.
     Stops at the first failure (earlier packs stay installed; the message says which)."""
-    from attune_packs.installer import DEFAULT_TEST_TIMEOUT, Installer, InstallOptions
+    from attune_packs.install.options import DEFAULT_TEST_TIMEOUT, InstallOptions
+    from attune_packs.install.pipeline import Installer
 
     bus = bus_or_null(bus)
     order = _lock_order(lockfile)

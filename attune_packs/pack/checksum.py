@@ -13,9 +13,17 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from attune_packs.errors import ChecksumError, ChecksumMismatch, NotFound, UsageError
+from attune_packs.errors import (
+    ChecksumError,
+    ChecksumMismatch,
+    NotFound,
+    SourceError,
+    UsageError,
+)
 
 ALGORITHM = "sha256"
 PREFIX = "sha256:"
@@ -263,3 +271,220 @@ def verify(result: ChecksumResult, expected: str) -> None:
             f"checksum mismatch for {result.path}: expected {expected}, got {result.checksum}",
             details={"path": result.path, "expected": expected, "actual": result.checksum},
         )
+
+
+def _copy_file_hashing(src: Path, dst: Path) -> str:
+    """Copy one file, returning the SHA-256 of exactly the bytes copied."""
+    import hashlib
+
+    from attune_packs.errors import ChecksumError
+    from attune_packs.fsutil import NotRegularFile, open_regular
+
+    h = hashlib.sha256()
+    try:
+        # Checked to be a regular file before a byte is read: a FIFO must not block.
+        with open(open_regular(src), "rb") as fin, open(dst, "xb") as fout:
+            while chunk := fin.read(1 << 20):
+                h.update(chunk)
+                fout.write(chunk)
+    except IsADirectoryError:
+        raise ChecksumError(f"is a directory: {src}") from None
+    except NotRegularFile as exc:
+        if exc.kind == "a directory":
+            raise ChecksumError(f"is a directory: {src}") from None
+        raise SourceError(f"cannot read {src}: {exc.strerror}") from None
+    except OSError as exc:
+        raise SourceError(f"cannot read {src}: {exc.strerror}") from None
+    return "sha256:" + h.hexdigest()
+
+
+# -- hashing and copying trees -----------------------------------------------------------
+
+
+class TreeHash:
+    """A tree's directory checksum plus the SHA-256 of every file (for naming changes).
+
+    ``odd`` lists entries that cannot be part of a pack (symlinks, special files):
+    relative path -> kind.  A plain slotted class, like :class:`ChecksumResult`.
+    """
+
+    __slots__ = ("bytes", "checksum", "files", "odd")
+
+    def __init__(
+        self, checksum: str, files: dict[str, str], bytes: int, odd: dict[str, str] | None = None
+    ) -> None:
+        self.checksum = checksum
+        self.files = files
+        self.bytes = bytes
+        self.odd = {} if odd is None else odd
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TreeHash):
+            return NotImplemented
+        return (self.checksum, self.files, self.bytes, self.odd) == (
+            other.checksum,
+            other.files,
+            other.bytes,
+            other.odd,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TreeHash(checksum={self.checksum!r}, files={len(self.files)}, bytes={self.bytes})"
+
+    @property
+    def count(self) -> int:
+        return len(self.files)
+
+
+_RFLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the listing must not block
+)
+_WFLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+
+
+def _open_regular(path: str) -> tuple[int, int, int]:
+    try:
+        fd = os.open(path, _RFLAGS)
+    except OSError as exc:
+        raise ChecksumError(f"cannot read {path}: {exc.strerror}") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ChecksumError(f"not a regular file: {path}")
+    return fd, st.st_size, st.st_mode
+
+
+def _changed(path: str) -> ChecksumError:
+    return ChecksumError(f"file changed size while being read: {path}")
+
+
+def _stream(
+    fd: int, size: int, path: str, feed: Any, fh: Any, out_fd: int | None, buf: bytearray
+) -> None:
+    """Feed a file of ``size`` bytes to both hashes (and ``out_fd``); refuse size changes."""
+    if size < CHUNK:
+        # The common case: one read of the whole file (plus one byte to see growth).
+        data = os.read(fd, size + 1)
+        if len(data) != size:
+            raise _changed(path)
+        feed(data)
+        fh.update(data)
+        if out_fd is not None and data:
+            written = os.write(out_fd, data)
+            while written < size:
+                written += os.write(out_fd, data[written:])
+        return
+    view = memoryview(buf)
+    done = 0
+    while True:
+        n = os.readv(fd, [buf])
+        if n == 0:
+            break
+        done += n
+        if done > size:
+            break
+        chunk = view[:n]
+        feed(chunk)
+        fh.update(chunk)
+        if out_fd is not None:
+            written = 0
+            while written < n:
+                written += os.write(out_fd, chunk[written:])
+    if done != size:
+        raise _changed(path)
+
+
+def hash_tree(root: Path | str, *, strict: bool = True) -> TreeHash:
+    """Directory checksum (DESIGN.md section 3) and per-file SHA-256 in one read."""
+    root_s = os.fspath(root)
+    try:
+        st = os.lstat(root_s)
+    except FileNotFoundError:
+        raise NotFound(f"no such directory: {root_s}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ChecksumError(f"not a directory: {root_s}")
+    files, _dirs, odd = walk_tree(root_s, strict=strict)
+    h = hashlib.sha256()
+    feed = h.update
+    sha = hashlib.sha256
+    out: dict[str, str] = {}
+    buf = bytearray(CHUNK)
+    total = 0
+    prefix = root_s + os.sep
+    for parts in files:
+        rel = b"/".join(parts)
+        rel_s = rel.decode()
+        path = prefix + rel_s
+        fd, size, _mode = _open_regular(path)
+        try:
+            feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
+            fh = sha()
+            _stream(fd, size, path, feed, fh, None, buf)
+        finally:
+            os.close(fd)
+        out[rel_s] = fh.hexdigest()
+        total += size
+    return TreeHash(PREFIX + h.hexdigest(), out, total, odd)
+
+
+def copy_tree_hashing(
+    src: Path | str,
+    dst: Path | str,
+    *,
+    progress: Callable[[int, int, int], None] | None = None,
+) -> TreeHash:
+    """Copy the pack tree ``src`` to the new folder ``dst``, hashing while copying.
+
+    Every byte is read once: the directory checksum and the per-file hashes are
+    fed from the same buffer that is written out.  ``.git`` is left behind;
+    symlinks and special files are refused.  File modes become 0644 (0755 when
+    any execute bit was set).  Nothing is fsynced here (see :func:`sync_tree`);
+    ``progress(files_done, files_total, bytes_done)`` is called about a hundred
+    times over the copy, and once at the end.
+    """
+    src_s, dst_s = os.fspath(src), os.fspath(dst)
+    try:
+        st = os.lstat(src_s)
+    except FileNotFoundError:
+        raise NotFound(f"no such directory: {src_s}") from None
+    if stat.S_ISLNK(st.st_mode):
+        raise ChecksumError(f"the pack root must be a real directory, not a symlink: {src_s}")
+    if not stat.S_ISDIR(st.st_mode):
+        raise ChecksumError(f"not a directory: {src_s}")
+    files, dirs, _ = walk_tree(src_s, strict=True)
+    os.mkdir(dst_s, 0o755)
+    sprefix, dprefix = src_s + os.sep, dst_s + os.sep
+    for parts in dirs:
+        os.mkdir(dprefix + b"/".join(parts).decode(), 0o755)
+    h = hashlib.sha256()
+    feed = h.update
+    sha = hashlib.sha256
+    out: dict[str, str] = {}
+    buf = bytearray(CHUNK)
+    total = 0
+    count, every = len(files), max(1, len(files) // 100)
+    for done, parts in enumerate(files, 1):
+        rel = b"/".join(parts)
+        rel_s = rel.decode()
+        path = sprefix + rel_s
+        fd, size, mode = _open_regular(path)
+        try:
+            out_fd = os.open(dprefix + rel_s, _WFLAGS, 0o755 if mode & 0o111 else 0o644)
+            try:
+                feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
+                fh = sha()
+                _stream(fd, size, path, feed, fh, out_fd, buf)
+            finally:
+                os.close(out_fd)
+        finally:
+            os.close(fd)
+        out[rel_s] = fh.hexdigest()
+        total += size
+        if progress is not None and (done % every == 0 or done == count):
+            progress(done, count, total)
+    return TreeHash(PREFIX + h.hexdigest(), out, total)

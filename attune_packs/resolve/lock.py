@@ -117,7 +117,7 @@ def _lock_order(lockfile: LockFile) -> list[str]:
 
 def locked_plan(lockfile: LockFile, db: Database | None) -> list[dict[str, Any]]:
     """What installing ``lockfile`` would do, in install order (no fetching)."""
-    from attune_packs.installer import classify_change
+    from attune_packs.resolve.plan import classify_change
 
     by_ref = {p.ref: p for p in lockfile.packs}
     rows = []

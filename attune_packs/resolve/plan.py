@@ -10,6 +10,12 @@ from attune_packs.fetch.provenance import Source
 if TYPE_CHECKING:
     from attune_packs.pack.model import Manifest
 
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from attune_packs.pack.model import Manifest
+
 __all__ = ["Origin", "Plan", "PlanItem"]
 
 
@@ -118,3 +124,13 @@ class Plan:
 
     def to_dict(self) -> dict[str, Any]:
         return {"roots": list(self.roots), "order": [i.to_dict() for i in self.items]}
+
+
+def classify_change(installed: str | None, new: str) -> str:
+    """``install``, ``upgrade``, ``downgrade`` or ``same`` by semver precedence."""
+    if installed is None:
+        return "install"
+    from attune_packs import versioning
+
+    c = versioning.compare_versions(new, installed)
+    return "upgrade" if c > 0 else "downgrade" if c < 0 else "same"

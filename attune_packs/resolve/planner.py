@@ -268,7 +268,7 @@ class Planner:
         )
 
     def _build(self, resolution: Resolution) -> Plan:
-        from attune_packs.installer import classify_change
+        from attune_packs.resolve.plan import classify_change
 
         items = []
         for r in resolution.order:

@@ -12,7 +12,7 @@ names of DESIGN.md section 9)::
 * ``activate`` takes the per-home lock, re-reads the database, commits the new
   state (pack row, dependency rows and the audit row in one transaction), then
   renames the staged folder into place and switches the link; see
-  :mod:`attune_packs.store` for the ordering and the crash-recovery rule.
+  :mod:`attune_packs.install.store` for the ordering and the crash-recovery rule.
 * A failure at any step leaves the active version and the database as they
   were, adds exactly one ``failed`` audit row holding the error, and re-raises
   the error (one line).
@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import getpass
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,130 +51,29 @@ from attune_packs.errors import (
 from attune_packs.events import Copying, Event, EventBus, Listener, Verifying, bus_or_null
 from attune_packs.fetch import provenance
 from attune_packs.fetch import spec as sources
+from attune_packs.fetch.local import _archive_suffix
+from attune_packs.fetch.provenance import public_url
+from attune_packs.install.options import DependencyContext, InstallOptions, InstallResult
+from attune_packs.install.record import _json_safe, dependency_rows, os_user, utcnow
+from attune_packs.install.staging import Staging
+from attune_packs.install.store import Intent, Store
 from attune_packs.pack import model, naming
-from attune_packs.pack.checksum import parse_checksum
-from attune_packs.store import Intent, Staging, Store, TreeHash, copy_tree_hashing, hash_tree
+from attune_packs.pack.checksum import (
+    TreeHash,
+    _copy_file_hashing,
+    copy_tree_hashing,
+    hash_tree,
+    parse_checksum,
+)
+from attune_packs.resolve.plan import classify_change
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
-    from attune_packs.db import Database, DependencyRecord, InstallationRecord, PackRecord
+    from attune_packs.db import Database, InstallationRecord, PackRecord
     from attune_packs.pack.model import Manifest
 
-DEFAULT_TEST_TIMEOUT = 300.0
-
-
-# -- options, results, hooks ---------------------------------------------------------------
-
-
-@dataclass
-class InstallOptions:
-    ref_spec: str | None = None
-    force: bool = False
-    skip_deps: bool = False
-    skip_tests: bool = False
-    no_registry: bool = False
-    registry: str | None = None
-    expect_checksum: str | None = None
-    dry_run: bool = False
-    refresh: bool = False
-    installation_method: str = "cli"
-    test_timeout: float = DEFAULT_TEST_TIMEOUT
-    #: Refs the same run replaces (a dependency plan): the constraints their *installed*
-    #: versions place on this pack are not enforced (the plan already checked the new ones).
-    replacing: tuple[str, ...] = ()
-
-
-@dataclass
-class InstallResult:
-    ref: str
-    version: str
-    action: str  # install | upgrade | downgrade | reinstall | none
-    status: str  # installed | already_installed | dry_run
-    previous_version: str | None
-    checksum: str
-    checksum_subject: str
-    checksum_verified: bool
-    source_type: str
-    source_url: str | None
-    source_ref: str | None = None
-    registry_name: str | None = None
-    storage_path: str | None = None
-    installation_id: int | None = None
-    files: int = 0
-    bytes: int = 0
-    tests: dict[str, Any] = field(default_factory=dict)
-    removed_versions: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    #: What the dependency hook planned/installed for this pack (dependencies first).
-    dependencies: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return self.status == "installed"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ref": self.ref,
-            "version": self.version,
-            "previous_version": self.previous_version,
-            "action": self.action,
-            "status": self.status,
-            "changed": self.changed,
-            "dry_run": self.status == "dry_run",
-            "checksum": self.checksum,
-            "checksum_subject": self.checksum_subject,
-            "checksum_verified": self.checksum_verified,
-            "source_type": self.source_type,
-            "source_url": self.source_url,
-            "source_ref": self.source_ref,
-            "registry_name": self.registry_name,
-            "storage_path": self.storage_path,
-            "installation_id": self.installation_id,
-            "files": self.files,
-            "bytes": self.bytes,
-            "tests": self.tests,
-            "removed_versions": self.removed_versions,
-            "warnings": self.warnings,
-            "dependencies": self.dependencies,
-        }
-
-
-@dataclass
-class DependencyContext:
-    """What a dependency hook gets: the staged pack and a way to install more packs."""
-
-    installer: Installer
-    manifest: Manifest
-    pack_dir: Path
-    db: Database | None  # None only for a dry run against a home without a database
-    options: InstallOptions
-    bus: EventBus
-    #: Filled by the hook: one dict per dependency planned, kept or installed
-    #: (``InstallResult.dependencies``).
-    report: list[dict[str, Any]] = field(default_factory=list)
-
-    def installed(self, ref: str) -> PackRecord | None:
-        return self.db.get_pack(ref) if self.db is not None else None
-
-    def install(self, source: str, *, ref_spec: str | None = None) -> InstallResult:
-        """Install a dependency (recorded with installation_method ``dependency``)."""
-        opts = InstallOptions(
-            ref_spec=ref_spec,
-            skip_deps=False,
-            skip_tests=self.options.skip_tests,
-            no_registry=self.options.no_registry,
-            registry=self.options.registry,
-            dry_run=self.options.dry_run,
-            refresh=self.options.refresh,
-            installation_method="dependency",
-            test_timeout=self.options.test_timeout,
-        )
-        return self.installer.install(source, opts)
-
-
-#: A dependency hook checks (and may install) what the staged pack needs; it raises
-#: :class:`~attune_packs.errors.DependencyError` when something is missing.
-DependencyHook = Callable[[DependencyContext], None]
+if TYPE_CHECKING:
+    from attune_packs.install.options import DependencyHook
 
 
 def _dependency_step(ctx: DependencyContext) -> None:
@@ -183,74 +81,6 @@ def _dependency_step(ctx: DependencyContext) -> None:
     from attune_packs.install.dependencies import dependency_hook
 
     dependency_hook(ctx)
-
-
-# -- small helpers ---------------------------------------------------------------------------
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:
-        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-
-
-def public_url(url: str | None) -> str | None:
-    """``url`` as it may be stored: credentials, query and fragment never reach the database."""
-    if not url:
-        return url
-    from attune_packs.net.urls import display_location
-
-    return display_location(url)
-
-
-def classify_change(installed: str | None, new: str) -> str:
-    """``install``, ``upgrade``, ``downgrade`` or ``same`` by semver precedence."""
-    if installed is None:
-        return "install"
-    from attune_packs import versioning
-
-    c = versioning.compare_versions(new, installed)
-    return "upgrade" if c > 0 else "downgrade" if c < 0 else "same"
-
-
-def dependency_rows(manifest: Manifest) -> list[DependencyRecord]:
-    """``pack_dependency`` rows for a manifest (duplicates merged: their constraints AND)."""
-    from attune_packs.db import DependencyRecord
-
-    merged: dict[tuple[str, str], list[str]] = {}
-    for req in manifest.pack_deps:
-        merged.setdefault(("pack", req.ref), [])
-        if req.constraint and req.constraint != "*":
-            merged[("pack", req.ref)].append(req.constraint)
-    for rt in manifest.runtime_deps:
-        merged.setdefault(("runtime", rt.name), [])
-        if rt.constraint:
-            merged[("runtime", rt.name)].append(rt.constraint.strip())
-    aliases = {
-        "attune_version": "attune",
-        "python_version": "python",
-        "python": "python",
-        "nodejs_version": "nodejs",
-        "nodejs": "nodejs",
-    }
-    for key, value in (manifest.version_requirements or {}).items():
-        name = aliases.get(key, key)
-        merged.setdefault(("runtime", name), [])
-        if value:
-            merged[("runtime", name)].append(str(value).strip())
-    rows = []
-    for (kind, name), constraints in sorted(merged.items()):
-        unique = list(dict.fromkeys(constraints))
-        constraint = ", ".join(unique) if unique else ("*" if kind == "pack" else "")
-        rows.append(
-            DependencyRecord(pack_ref=manifest.ref, kind=kind, name=name, constraint=constraint)
-        )
-    return rows
 
 
 @dataclass
@@ -1208,7 +1038,7 @@ class Installer:
         return reports
 
     def _verify_one(self, row: PackRecord) -> dict[str, Any]:
-        from attune_packs.store import diff_files
+        from attune_packs.install.maintenance import diff_files
 
         folder = self.store.version_dir(row.ref, row.version)
         report: dict[str, Any] = {
@@ -1259,46 +1089,3 @@ class Installer:
             report["errors"] or report["changed"] or report["added"] or report["missing"]
         )
         return report
-
-
-def _archive_suffix(name: str) -> str:
-    lowered = name.lower()
-    for suffix in sources.ARCHIVE_SUFFIXES:
-        if lowered.endswith(suffix):
-            return suffix
-    return ".archive"
-
-
-def _copy_file_hashing(src: Path, dst: Path) -> str:
-    """Copy one file, returning the SHA-256 of exactly the bytes copied."""
-    import hashlib
-
-    from attune_packs.errors import ChecksumError
-    from attune_packs.fsutil import NotRegularFile, open_regular
-
-    h = hashlib.sha256()
-    try:
-        # Checked to be a regular file before a byte is read: a FIFO must not block.
-        with open(open_regular(src), "rb") as fin, open(dst, "xb") as fout:
-            while chunk := fin.read(1 << 20):
-                h.update(chunk)
-                fout.write(chunk)
-    except IsADirectoryError:
-        raise ChecksumError(f"is a directory: {src}") from None
-    except NotRegularFile as exc:
-        if exc.kind == "a directory":
-            raise ChecksumError(f"is a directory: {src}") from None
-        raise SourceError(f"cannot read {src}: {exc.strerror}") from None
-    except OSError as exc:
-        raise SourceError(f"cannot read {src}: {exc.strerror}") from None
-    return "sha256:" + h.hexdigest()
-
-
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_json_safe(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)

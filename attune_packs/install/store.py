@@ -38,212 +38,31 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
-import hashlib
 import json
 import os
 import secrets
-import stat
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attune_packs import locking
-from attune_packs.errors import ChecksumError, NotFound, StoreError
-from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree, remove_tree
-from attune_packs.pack.checksum import FILE_DOMAIN, PREFIX, walk_tree
+from attune_packs.errors import StoreError
+from attune_packs.fsutil import atomic_write_text, fsync_dir, fsync_tree
+from attune_packs.install.staging import STAGING_PREFIX, Staging, _owner_alive, _rmtree
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
     from attune_packs.db import Database
 
 META_DIR = ".attune"
-STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 LINK_PREFIX = ".link-"
-OWNER_FILE = ".owner"
 INTENT_FILE = "intent.json"
 SIDECAR_FILE = "files.json"
 REMOVING_FILE = ".removing"
 SIDECAR_FORMAT = 1
-CHUNK = 1 << 20
-
-try:  # POSIX advisory locks mark which staging folders have a live owner.
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
-
-
-# -- hashing and copying trees -----------------------------------------------------------
-
-
-@dataclass
-class TreeHash:
-    """A tree's directory checksum plus the SHA-256 of every file (for naming changes)."""
-
-    checksum: str
-    files: dict[str, str]
-    bytes: int
-    # Entries that cannot be part of a pack (symlinks, special files): rel -> kind.
-    odd: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def count(self) -> int:
-        return len(self.files)
-
-
-_RFLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the listing must not block
-)
-_WFLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-
-
-def _open_regular(path: str) -> tuple[int, int, int]:
-    try:
-        fd = os.open(path, _RFLAGS)
-    except OSError as exc:
-        raise ChecksumError(f"cannot read {path}: {exc.strerror}") from None
-    st = os.fstat(fd)
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise ChecksumError(f"not a regular file: {path}")
-    return fd, st.st_size, st.st_mode
-
-
-def _changed(path: str) -> ChecksumError:
-    return ChecksumError(f"file changed size while being read: {path}")
-
-
-def _stream(
-    fd: int, size: int, path: str, feed: Any, fh: Any, out_fd: int | None, buf: bytearray
-) -> None:
-    """Feed a file of ``size`` bytes to both hashes (and ``out_fd``); refuse size changes."""
-    if size < CHUNK:
-        # The common case: one read of the whole file (plus one byte to see growth).
-        data = os.read(fd, size + 1)
-        if len(data) != size:
-            raise _changed(path)
-        feed(data)
-        fh.update(data)
-        if out_fd is not None and data:
-            written = os.write(out_fd, data)
-            while written < size:
-                written += os.write(out_fd, data[written:])
-        return
-    view = memoryview(buf)
-    done = 0
-    while True:
-        n = os.readv(fd, [buf])
-        if n == 0:
-            break
-        done += n
-        if done > size:
-            break
-        chunk = view[:n]
-        feed(chunk)
-        fh.update(chunk)
-        if out_fd is not None:
-            written = 0
-            while written < n:
-                written += os.write(out_fd, chunk[written:])
-    if done != size:
-        raise _changed(path)
-
-
-def hash_tree(root: Path | str, *, strict: bool = True) -> TreeHash:
-    """Directory checksum (DESIGN.md section 3) and per-file SHA-256 in one read."""
-    root_s = os.fspath(root)
-    try:
-        st = os.lstat(root_s)
-    except FileNotFoundError:
-        raise NotFound(f"no such directory: {root_s}") from None
-    if not stat.S_ISDIR(st.st_mode):
-        raise ChecksumError(f"not a directory: {root_s}")
-    files, _dirs, odd = walk_tree(root_s, strict=strict)
-    h = hashlib.sha256()
-    feed = h.update
-    sha = hashlib.sha256
-    out: dict[str, str] = {}
-    buf = bytearray(CHUNK)
-    total = 0
-    prefix = root_s + os.sep
-    for parts in files:
-        rel = b"/".join(parts)
-        rel_s = rel.decode()
-        path = prefix + rel_s
-        fd, size, _mode = _open_regular(path)
-        try:
-            feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
-            fh = sha()
-            _stream(fd, size, path, feed, fh, None, buf)
-        finally:
-            os.close(fd)
-        out[rel_s] = fh.hexdigest()
-        total += size
-    return TreeHash(PREFIX + h.hexdigest(), out, total, odd)
-
-
-def copy_tree_hashing(
-    src: Path | str,
-    dst: Path | str,
-    *,
-    progress: Callable[[int, int, int], None] | None = None,
-) -> TreeHash:
-    """Copy the pack tree ``src`` to the new folder ``dst``, hashing while copying.
-
-    Every byte is read once: the directory checksum and the per-file hashes are
-    fed from the same buffer that is written out.  ``.git`` is left behind;
-    symlinks and special files are refused.  File modes become 0644 (0755 when
-    any execute bit was set).  Nothing is fsynced here (see :func:`sync_tree`);
-    ``progress(files_done, files_total, bytes_done)`` is called about a hundred
-    times over the copy, and once at the end.
-    """
-    src_s, dst_s = os.fspath(src), os.fspath(dst)
-    try:
-        st = os.lstat(src_s)
-    except FileNotFoundError:
-        raise NotFound(f"no such directory: {src_s}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise ChecksumError(f"the pack root must be a real directory, not a symlink: {src_s}")
-    if not stat.S_ISDIR(st.st_mode):
-        raise ChecksumError(f"not a directory: {src_s}")
-    files, dirs, _ = walk_tree(src_s, strict=True)
-    os.mkdir(dst_s, 0o755)
-    sprefix, dprefix = src_s + os.sep, dst_s + os.sep
-    for parts in dirs:
-        os.mkdir(dprefix + b"/".join(parts).decode(), 0o755)
-    h = hashlib.sha256()
-    feed = h.update
-    sha = hashlib.sha256
-    out: dict[str, str] = {}
-    buf = bytearray(CHUNK)
-    total = 0
-    count, every = len(files), max(1, len(files) // 100)
-    for done, parts in enumerate(files, 1):
-        rel = b"/".join(parts)
-        rel_s = rel.decode()
-        path = sprefix + rel_s
-        fd, size, mode = _open_regular(path)
-        try:
-            out_fd = os.open(dprefix + rel_s, _WFLAGS, 0o755 if mode & 0o111 else 0o644)
-            try:
-                feed(FILE_DOMAIN + len(rel).to_bytes(8, "big") + rel + size.to_bytes(8, "big"))
-                fh = sha()
-                _stream(fd, size, path, feed, fh, out_fd, buf)
-            finally:
-                os.close(out_fd)
-        finally:
-            os.close(fd)
-        out[rel_s] = fh.hexdigest()
-        total += size
-        if progress is not None and (done % every == 0 or done == count):
-            progress(done, count, total)
-    return TreeHash(PREFIX + h.hexdigest(), out, total)
 
 
 def _libc() -> Any:
@@ -278,113 +97,6 @@ def sync_tree(root: Path) -> None:
     """
     if not _syncfs(root):
         fsync_tree(root)
-
-
-@dataclass
-class TreeDiff:
-    changed: list[str]
-    added: list[str]
-    missing: list[str]
-
-    @property
-    def clean(self) -> bool:
-        return not (self.changed or self.added or self.missing)
-
-
-def diff_files(recorded: dict[str, str], actual: TreeHash) -> TreeDiff:
-    changed = sorted(
-        rel for rel, digest in actual.files.items() if rel in recorded and recorded[rel] != digest
-    )
-    changed += sorted(rel for rel in actual.odd if rel in recorded)
-    added = sorted(rel for rel in actual.files if rel not in recorded)
-    added += sorted(rel for rel in actual.odd if rel not in recorded)
-    missing = sorted(rel for rel in recorded if rel not in actual.files and rel not in actual.odd)
-    return TreeDiff(sorted(changed), sorted(added), missing)
-
-
-# -- staging folders ---------------------------------------------------------------------
-
-_OWN_STAGING: set[str] = set()
-
-
-class Staging:
-    """A private work folder; an advisory lock on ``.owner`` marks its owner as alive."""
-
-    def __init__(self, base: Path, *, temporary: bool = False) -> None:
-        self.base = base
-        self.temporary = temporary
-        self.path = Path()
-        self._owner_fd: int | None = None
-        self.kept = False
-
-    def __enter__(self) -> Staging:
-        if self.temporary:
-            self.path = Path(tempfile.mkdtemp(prefix="attune-dry-run-"))
-        else:
-            self.base.mkdir(parents=True, exist_ok=True)
-            self.path = self.base / f"{STAGING_PREFIX}{os.getpid()}-{secrets.token_hex(6)}"
-            self.path.mkdir(mode=0o755)
-        _OWN_STAGING.add(os.fspath(self.path))
-        fd = os.open(
-            self.path / OWNER_FILE, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644
-        )
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._owner_fd = fd
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self._owner_fd is not None:
-            if self.path.exists() and not self.kept:
-                _rmtree(self.path)
-            os.close(self._owner_fd)
-            self._owner_fd = None
-            _OWN_STAGING.discard(os.fspath(self.path))
-
-
-def _owner_alive(staging: Path) -> bool:
-    if os.fspath(staging) in _OWN_STAGING:
-        return True
-    try:
-        fd = os.open(staging / OWNER_FILE, os.O_RDWR)
-    except FileNotFoundError:
-        # The owner died between mkdir and creating its lock file (or is right there):
-        # the folder name carries its pid.
-        pid_text = staging.name[len(STAGING_PREFIX) :].split("-", 1)[0]
-        return pid_text.isdigit() and _pid_alive(int(pid_text))
-    except OSError:
-        return True
-    try:
-        if fcntl is None:  # pragma: no cover
-            return True
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return False
-    finally:
-        os.close(fd)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
-
-
-def _rmtree(path: Path) -> None:
-    # Iterative and by descriptor: no tree, however deep (or read-only), can make
-    # recovery fail, and so stop every later command from taking the lock.
-    remove_tree(path, ignore_errors=True)
 
 
 # -- the store ---------------------------------------------------------------------------
