@@ -27,7 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from attune_packs.resolver import Candidate, resolve
+from attune_packs.resolve.model import Candidate
+from attune_packs.resolve.resolver import resolve
 
 N_PACKS = 1000
 VERSIONS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0"]

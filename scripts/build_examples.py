@@ -6,8 +6,8 @@ validated, packed into ``archives/<ref>-<version>.tar.gz`` under a single top
 folder ``<ref>-<version>/``, and listed in an Attune index (format 1.0) whose
 archive sources are relative paths (resolved against the index's folder, see
 DESIGN.md section 4), with the SHA-256 of each archive.  Entries come from
-:func:`attune_packs.authoring.entry_from_pack` and the file from
-:func:`attune_packs.index.dump_index`, so the index is byte-for-byte what
+:func:`attune_packs.registry.authoring.entry_from_pack` and the file from
+:func:`attune_packs.registry.index_format.dump_index`, so the index is byte-for-byte what
 ``attune pack index-update`` would write for the same packs.
 
 The archives are deterministic: entries sorted, mtime/uid/gid fixed, modes
@@ -45,11 +45,11 @@ SKIP_NAMES = {".git", "__pycache__", ".DS_Store", "node_modules"}
 
 sys.path.insert(0, str(REPO))
 
-from attune_packs import index as idx  # noqa: E402
-from attune_packs.authoring import entry_from_pack  # noqa: E402
-from attune_packs.checksum import file_checksum  # noqa: E402
 from attune_packs.fsutil import atomic_write_bytes, atomic_write_text  # noqa: E402
-from attune_packs.manifest import validate_pack  # noqa: E402
+from attune_packs.pack.checksum import file_checksum  # noqa: E402
+from attune_packs.pack.validation import validate_pack  # noqa: E402
+from attune_packs.registry import index_format, index_validation  # noqa: E402
+from attune_packs.registry.authoring import entry_from_pack  # noqa: E402
 
 
 def source_epoch() -> int:
@@ -153,13 +153,13 @@ def build(src: Path, out: Path, *, quiet: bool = False) -> dict[str, Any]:
         "registry_name": REGISTRY_NAME,
         "registry_url": REGISTRY_URL,
         "version": "1.0",
-        "last_updated": idx.format_timestamp(dt.datetime.fromtimestamp(mtime, dt.UTC)),
-        "packs": idx.sort_entries(entries),
+        "last_updated": index_format.format_timestamp(dt.datetime.fromtimestamp(mtime, dt.UTC)),
+        "packs": index_format.sort_entries(entries),
     }
-    problems = idx.validate_index_data(index, remote=False)
+    problems = index_validation.validate_index_data(index, remote=False)
     if problems:
         raise SystemExit("the example index would be invalid: " + "; ".join(problems))
-    text = idx.dump_index(index)
+    text = index_format.dump_index(index)
     path = out / INDEX_NAME
     if not path.exists() or path.read_text(encoding="utf-8") != text:
         atomic_write_text(path, text)

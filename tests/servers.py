@@ -391,7 +391,7 @@ def trust_ca(bundle: Path, monkeypatch: pytest.MonkeyPatch | None = None) -> Non
 
     Without ``monkeypatch`` the variable is set directly (a test's monkeypatch that set
     it before restores it at teardown)."""
-    from attune_packs.http import reset_ssl_context
+    from attune_packs.net.tls import reset_ssl_context
 
     if monkeypatch is not None:
         monkeypatch.setenv("ATTUNE_CA_BUNDLE", str(bundle))
@@ -402,7 +402,7 @@ def trust_ca(bundle: Path, monkeypatch: pytest.MonkeyPatch | None = None) -> Non
 
 def trusting_ca(bundle: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The body of an autouse fixture: ``yield from trusting_ca(server.ca_bundle, monkeypatch)``."""
-    from attune_packs.http import reset_ssl_context
+    from attune_packs.net.tls import reset_ssl_context
 
     trust_ca(bundle, monkeypatch)
     yield

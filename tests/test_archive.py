@@ -1,4 +1,4 @@
-"""Safe extraction (attune_packs.archive): real zip/tar/tar.gz archives built here.
+"""Safe extraction (attune_packs.pack.archive): real zip/tar/tar.gz archives built here.
 
 Every refusal checks the error (one line naming the entry), that ``dest`` was
 left empty, and that nothing at all changed outside ``dest``.
@@ -22,10 +22,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from attune_packs.archive import detect_format, extract_archive, is_archive
 from attune_packs.config import ArchiveLimits
 from attune_packs.errors import ArchiveError
 from attune_packs.events import EventBus, Extracting
+from attune_packs.pack.archive import detect_format, extract_archive, is_archive
 
 PACK_YAML = b"ref: demo\nlabel: Demo\ndescription: d\nversion: 1.0.0\n"
 SMALL = ArchiveLimits(max_entries=50, max_entry_bytes=1 << 20, max_total_bytes=3 << 20)
@@ -621,7 +621,7 @@ class EndlessZeros:
 
 
 def test_real_bytes_are_counted_whatever_was_declared(tmp_path: Path) -> None:
-    from attune_packs.archive import _Writer
+    from attune_packs.pack.archive_write import _Writer
 
     dest = tmp_path / "dest"
     dest.mkdir()
@@ -647,7 +647,7 @@ def test_real_bytes_are_counted_whatever_was_declared(tmp_path: Path) -> None:
     ).map("".join)
 )
 def test_any_accepted_name_stays_inside(name: str) -> None:
-    from attune_packs.archive import _split_name
+    from attune_packs.pack.archive_write import _split_name
 
     try:
         parts = _split_name(name)

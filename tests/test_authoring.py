@@ -11,11 +11,18 @@ from typing import Any
 import jsonschema
 import pytest
 
-from attune_packs import authoring, index
-from attune_packs.authoring import SourceOptions
-from attune_packs.checksum import directory_checksum
 from attune_packs.errors import AttuneError, IndexError_, ManifestError, UsageError
 from attune_packs.events import EventBus
+from attune_packs.pack.checksum import directory_checksum
+from attune_packs.registry import (
+    authoring,
+    index,
+    index_edit,
+    index_format,
+    index_read,
+    index_validation,
+)
+from attune_packs.registry.authoring import SourceOptions
 from tests.conftest import REFERENCE_INDEX, REFERENCE_SCHEMA, run_cli, write_pack
 from tests.servers import index_entry
 
@@ -225,7 +232,7 @@ def test_sources_and_checksums(tmp_path: Path) -> None:
         {"type": "archive", "url": "https://example.org/demo.tgz", "checksum": SHA_A},
     ]
     assert list(entry) == [k for k in index.ENTRY_KEYS if k in entry]
-    assert index.validate_entry_data(entry) == []
+    assert index_validation.validate_entry_data(entry) == []
 
 
 def test_an_invalid_entry_is_refused(tmp_path: Path) -> None:
@@ -286,7 +293,7 @@ def test_index_entry_cli_prints_only_the_entry(tmp_path: Path) -> None:
     r = run_cli("pack", "index-entry", str(pack), "--git-url", GIT[1], "--git-ref", "main")
     assert r.exit_code == 0, r.stderr
     entry = json.loads(r.stdout)
-    assert r.stdout == index.dump_entry(entry)  # canonical text, nothing else on stdout
+    assert r.stdout == index_format.dump_entry(entry)  # canonical text, nothing else on stdout
     assert entry["install_sources"][0]["ref"] == "main"
     assert "warning: --git-ref 'main' is not a 40-hex commit SHA" in r.stderr
     again = run_cli("pack", "index-entry", str(pack), *GIT)
@@ -343,9 +350,9 @@ def create(index_file: Path, pack: Path, *extra: str) -> Any:
 GIT_OPTIONS = SourceOptions("https://github.com/acme/demo.git", COMMIT)
 
 
-def api_create(target: Path, pack: Path, update: bool = False) -> authoring.UpdateResult:
+def api_create(target: Path, pack: Path, update: bool = False) -> index_edit.UpdateResult:
     """The same operation as :func:`create`, in-process (setup for the CLI checks)."""
-    return authoring.update_index(
+    return index_edit.update_index(
         target, pack, GIT_OPTIONS, create=True, registry_name="Acme Packs",
         registry_url="https://packs.example.org", update=update,
     )  # fmt: skip
@@ -357,12 +364,12 @@ def test_update_creates_only_when_asked(tmp_path: Path) -> None:
     r = update(target, pack)
     assert r.exit_code == 2 and "--create" in r.stderr and not target.exists()
     with pytest.raises(UsageError, match="--create needs --registry-name and --registry-url"):
-        authoring.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Acme")
+        index_edit.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Acme")
     with pytest.raises(UsageError, match="https://"):
-        authoring.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Acme",
+        index_edit.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Acme",
                                registry_url="http://packs.example.org")  # fmt: skip
     with pytest.raises(UsageError, match="only used with --create"):
-        authoring.update_index(target, pack, GIT_OPTIONS, registry_name="Acme")
+        index_edit.update_index(target, pack, GIT_OPTIONS, registry_name="Acme")
     assert not target.parent.exists()
     r = create(target, pack, "-o", "json")
     assert r.exit_code == 0, r.stderr
@@ -375,7 +382,7 @@ def test_update_creates_only_when_asked(tmp_path: Path) -> None:
     # --create on an existing index is a no-op, unless the registry identity differs.
     assert api_create(target, pack, update=True).action == "unchanged"
     with pytest.raises(AttuneError, match="already has registry_name 'Acme Packs'") as info:
-        authoring.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Other",
+        index_edit.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Other",
                                registry_url="https://packs.example.org", update=True)  # fmt: skip
     assert info.value.exit_code == 1
 
@@ -420,7 +427,7 @@ def test_update_with_a_new_version_replaces_and_bumps(tmp_path: Path) -> None:
     assert [p["version"] for p in doc["packs"]] == ["1.1.0"]
     assert doc["last_updated"] == "2026-01-02T00:00:00Z"
     bus = EventBus()
-    authoring.update_index(target, write_pack(tmp_path / "v0", version="0.9.0"), GIT_OPTIONS,
+    index_edit.update_index(target, write_pack(tmp_path / "v0", version="0.9.0"), GIT_OPTIONS,
                            update=True, bus=bus)  # fmt: skip
     assert bus.warnings == ["replacing demo 1.1.0 with the lower 0.9.0"]
 
@@ -434,17 +441,17 @@ def test_keep_history_writes_releases_under_the_newest_entry(tmp_path: Path) -> 
     assert doc["version"] == "1.0"  # DESIGN.md section 4: history stays Attune-readable
     assert [p["version"] for p in doc["packs"]] == ["2.10.0"]
     assert [r["version"] for r in doc["packs"][0]["meta"]["releases"]] == ["2.9.0"]
-    assert index.validate_index_data(doc) == []
+    assert index_validation.validate_index_data(doc) == []
     reference_validator().validate(doc)
     before = target.read_bytes()
     with pytest.raises(AttuneError, match=r"already lists demo 2\.9\.0"):
-        authoring.update_index(target, tmp_path / "b", GIT_OPTIONS, keep_history=True)
+        index_edit.update_index(target, tmp_path / "b", GIT_OPTIONS, keep_history=True)
     assert target.read_bytes() == before
-    result = authoring.update_index(
+    result = index_edit.update_index(
         target, tmp_path / "b", GIT_OPTIONS, keep_history=True, update=True
     )
     assert result.action == "unchanged" and target.read_bytes() == before
-    loaded = index.load_index_file(target)
+    loaded = index_read.load_index_file(target)
     assert [e.version for e in loaded.entries("demo")] == ["2.9.0", "2.10.0"]
 
 
@@ -459,13 +466,13 @@ def test_keep_history_writes_releases_under_the_newest_entry(tmp_path: Path) -> 
 def test_an_invalid_index_is_refused_untouched(tmp_path: Path, damage: Any) -> None:
     target = tmp_path / "index.json"
     api_create(target, write_pack(tmp_path / "a", ref="alpha"))
-    authoring.update_index(target, write_pack(tmp_path / "b", ref="beta"), GIT_OPTIONS)
+    index_edit.update_index(target, write_pack(tmp_path / "b", ref="beta"), GIT_OPTIONS)
     doc = json.loads(target.read_text(encoding="utf-8"))
     damage(doc)
     target.write_text(json.dumps(doc), encoding="utf-8")
     before = target.read_bytes()
     with pytest.raises(IndexError_) as info:
-        authoring.update_index(target, write_pack(tmp_path / "c", ref="gamma"), GIT_OPTIONS)
+        index_edit.update_index(target, write_pack(tmp_path / "c", ref="gamma"), GIT_OPTIONS)
     assert info.value.exit_code == 1 and info.value.details["problems"]
     assert target.read_bytes() == before
     assert listing(tmp_path) == ["a", "b", "c", "index.json"]
@@ -490,7 +497,7 @@ def test_a_concurrent_rewrite_is_not_overwritten(tmp_path: Path) -> None:
     target = tmp_path / "index.json"
     target.write_text("theirs\n", encoding="utf-8")
     with pytest.raises(AttuneError, match="changed while") as info:
-        authoring._write_if_unchanged_since(target, b"ours\n", "new\n")
+        index_edit._write_if_unchanged_since(target, b"ours\n", "new\n")
     assert info.value.code == "concurrent_update"
     assert target.read_text(encoding="utf-8") == "theirs\n" and listing(tmp_path) == ["index.json"]
 
@@ -522,9 +529,9 @@ def write_index(path: Path, *packs: dict[str, Any], stamp: str, name: str = "Reg
         "registry_url": f"https://{name.lower()}.example.org",
         "version": "1.0",
         "last_updated": stamp,
-        "packs": index.sort_entries(packs),
+        "packs": index_format.sort_entries(packs),
     }
-    path.write_text(index.dump_index(doc), encoding="utf-8")
+    path.write_text(index_format.dump_index(doc), encoding="utf-8")
     return path
 
 
@@ -549,7 +556,7 @@ def test_merge_precedence_identity_and_timestamp(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     assert r.json["packs"] == 3 and r.json["loaded"] == 4 and r.json["format"] == "1.0"
     for order in ((a, b), (b, a)):
-        authoring.merge_indices(out, order, force=True)
+        index_edit.merge_indices(out, order, force=True)
         doc = json.loads(out.read_text(encoding="utf-8"))
         assert [(p["ref"], p["version"]) for p in doc["packs"]] == [
             ("demo", "2.10.0"),
@@ -562,7 +569,7 @@ def test_merge_precedence_identity_and_timestamp(tmp_path: Path) -> None:
         assert doc["last_updated"] == "2026-03-01T10:00:00+01:00"
         reference_validator().validate(doc)
     text = out.read_text(encoding="utf-8")
-    authoring.merge_indices(out, (b, a), force=True)
+    index_edit.merge_indices(out, (b, a), force=True)
     assert out.read_text(encoding="utf-8") == text  # canonical: same input, same bytes
 
 
@@ -583,13 +590,13 @@ def test_merge_keep_history(tmp_path: Path) -> None:
     # A 1.1 input merged without --keep-history collapses to the highest version (1.0).
     repeated = tmp_path / "repeated.json"
     repeated.write_text(
-        index.dump_index(
+        index_format.dump_index(
             {**doc, "version": "1.1", "packs": [entry("demo", "2.9.0"), entry("demo", "2.10.0")]}
         ),
         encoding="utf-8",
     )
     flat = tmp_path / "flat.json"
-    authoring.merge_indices(flat, [repeated])
+    index_edit.merge_indices(flat, [repeated])
     flat_doc = json.loads(flat.read_text(encoding="utf-8"))
     assert flat_doc["version"] == "1.0"
     assert [p["version"] for p in flat_doc["packs"]] == ["2.10.0"]
@@ -603,8 +610,8 @@ def test_merge_refuses_existing_output_without_force(tmp_path: Path) -> None:
     assert r.exit_code == 1 and r.json["error"]["code"] == "file_exists"
     assert out.read_text(encoding="utf-8") == "keep me\n"
     with pytest.raises(AttuneError, match="add --force"):
-        authoring.merge_indices(out, [a])
-    authoring.merge_indices(out, [a], force=True)
+        index_edit.merge_indices(out, [a])
+    index_edit.merge_indices(out, [a], force=True)
     assert out.read_text(encoding="utf-8") == a.read_text(encoding="utf-8")
 
 
@@ -642,7 +649,7 @@ def test_merge_refuses_to_move_relative_sources(tmp_path: Path) -> None:
     src = write_index(mirror / "index.json", local, stamp="2026-01-01T00:00:00Z")
     r = merge("--file", str(tmp_path / "out.json"), str(src))
     assert r.exit_code == 1 and "relative source url" in r.stderr
-    assert authoring.merge_indices(mirror / "merged.json", [src]).packs == 1
+    assert index_edit.merge_indices(mirror / "merged.json", [src]).packs == 1
 
 
 def test_merge_with_the_real_index(tmp_path: Path) -> None:
@@ -657,7 +664,7 @@ def test_merge_with_the_real_index(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.stderr
     doc = json.loads(out.read_text(encoding="utf-8"))
     reference_validator().validate(doc)
-    assert index.validate_index_data(doc) == []
+    assert index_validation.validate_index_data(doc) == []
     reference = json.loads(REFERENCE_INDEX.read_text(encoding="utf-8"))
     assert doc["registry_name"] == reference["registry_name"]
     assert doc["last_updated"] == reference["last_updated"]  # the later of the two
@@ -667,7 +674,7 @@ def test_merge_with_the_real_index(tmp_path: Path) -> None:
     assert slack["version"] == "99.0.0"
     # The real index alone merges into itself byte for byte.
     alone = tmp_path / "alone.json"
-    authoring.merge_indices(alone, [REFERENCE_INDEX])
+    index_edit.merge_indices(alone, [REFERENCE_INDEX])
     assert alone.read_bytes() == REFERENCE_INDEX.read_bytes()
 
 

@@ -1,4 +1,4 @@
-"""The content-addressed download cache (attune_packs.cache) and ``attune pack cache``."""
+"""The content-addressed download cache (attune_packs.net.cache) and ``attune pack cache``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.cache import DownloadCache
 from attune_packs.config import NetworkConfig
 from attune_packs.errors import ChecksumMismatch, NetworkError
-from attune_packs.http import HttpClient
+from attune_packs.net.cache import DownloadCache
+from attune_packs.net.http import HttpClient
 from tests.conftest import run_cli
 from tests.servers import TestServer, sha, trusting_ca
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from attune_packs.checksum import directory_checksum, file_checksum
 from attune_packs.errors import ChecksumError, NotFound
+from attune_packs.pack.checksum import directory_checksum, file_checksum
 from tests.conftest import run_cli
 
 EMPTY_SHA256 = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from attune_packs.config import load_settings
-from attune_packs.db.database import open_database
+from attune_packs.db.open import open_database
 from attune_packs.errors import ConfigError
-from attune_packs.installer import Installer, InstallOptions
+from attune_packs.install.options import InstallOptions
+from attune_packs.install.pipeline import Installer
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import audit_rows
 from tests.servers import write_config

@@ -158,7 +158,7 @@ def test_database_is_not_loaded_for_checksum_and_validate(tmp_path: Path) -> Non
 def test_sqlalchemy_driver_does_the_same(tmp_path: Path) -> None:
     """Non-file URLs go through SQLAlchemy; the same operations give the same rows."""
     from attune_packs.db.sqla import SqlAlchemyDatabase
-    from attune_packs.installer import Installer
+    from attune_packs.install.pipeline import Installer
 
     url = f"sqlite:///file:{tmp_path / 'sa.db'}?uri=true"
     settings = load_settings(home=tmp_path / "home", env={"ATTUNE_DATABASE_URL": url})

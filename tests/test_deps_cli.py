@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from attune_packs import lockfile
+from attune_packs.resolve import lockfile
 from tests.conftest import EXAMPLES, CliResult, run_cli, write_pack
 from tests.install_helpers import audit_rows, snapshot
 from tests.servers import index_doc, index_entry, pack_tarball, write_config
@@ -599,7 +599,7 @@ def test_example_index_installs_dependencies_by_name(home: Path, tmp_path: Path)
 
 
 def test_deps_and_lock_of_local_paths(home_reg: Path, tmp_path: Path) -> None:
-    from attune_packs.checksum import directory_checksum
+    from attune_packs.pack.checksum import directory_checksum
 
     site = write_pack(tmp_path / "site", "site", extra="dependencies:\n  - modern\n")
     archive = tmp_path / "site.tar.gz"
@@ -636,7 +636,7 @@ def test_deps_and_lock_of_local_paths(home_reg: Path, tmp_path: Path) -> None:
 
 
 def test_git_sources_across_registries_and_lock(home: Path, reg: Path, tmp_path: Path) -> None:
-    from attune_packs.checksum import directory_checksum
+    from attune_packs.pack.checksum import directory_checksum
     from tests.servers import make_bare_repo
 
     gitreg = tmp_path / "gitreg"

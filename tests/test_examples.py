@@ -13,8 +13,9 @@ from types import ModuleType
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
-from attune_packs.manifest import discover_contents, load_manifest
+from attune_packs.pack.checksum import directory_checksum
+from attune_packs.pack.contents import discover_contents
+from attune_packs.pack.manifest import load_manifest
 from attune_packs.versioning import satisfies
 from tests.conftest import EXAMPLES, REFERENCE_SCHEMA, REPO
 
@@ -133,8 +134,9 @@ def test_dependencies_resolve_inside_the_example_index(index: dict) -> None:
 
 def test_index_is_what_the_authoring_tools_write(index: dict) -> None:
     """Canonical bytes (``attune pack index-update``'s) and entries from ``index-entry``'s code."""
-    from attune_packs.authoring import entry_from_pack
-    from attune_packs.index import dump_index, validate_index_data
+    from attune_packs.registry.authoring import entry_from_pack
+    from attune_packs.registry.index_format import dump_index
+    from attune_packs.registry.index_validation import validate_index_data
 
     assert INDEX.read_text(encoding="utf-8") == dump_index(index)
     assert validate_index_data(index, remote=False) == []

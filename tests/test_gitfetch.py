@@ -1,4 +1,4 @@
-"""attune_packs.gitfetch with real repositories served over "dumb" HTTPS on 127.0.0.1."""
+"""attune_packs.net.git with real repositories served over "dumb" HTTPS on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
 from attune_packs.errors import AttuneError, SourceError
-from attune_packs.gitfetch import GitError, check_git_ref, check_git_url, clone
+from attune_packs.net.git import GitError, check_git_ref, check_git_url, clone
+from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import write_pack
 from tests.servers import TestServer, make_bare_repo, trusting_ca
 

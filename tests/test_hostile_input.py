@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.archive import MAX_ENTRY_DEPTH, MAX_ENTRY_PATH_BYTES, extract_archive
 from attune_packs.config import ArchiveLimits
 from attune_packs.errors import ArchiveError
 from attune_packs.fsutil import remove_tree
+from attune_packs.pack.archive import extract_archive
+from attune_packs.pack.archive_write import MAX_ENTRY_DEPTH, MAX_ENTRY_PATH_BYTES
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import (
     audit_rows,

@@ -1,4 +1,4 @@
-"""attune_packs.http against real HTTP/HTTPS servers on 127.0.0.1 (no mocks)."""
+"""attune_packs.net.http against real HTTP/HTTPS servers on 127.0.0.1 (no mocks)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,9 @@ import pytest
 from attune_packs.config import NetworkConfig
 from attune_packs.errors import NetworkError, SourceError
 from attune_packs.events import Downloading, EventBus, Info
-from attune_packs.http import (
-    HttpClient,
-    check_url,
-    display_location,
-    redact_url,
-    reset_ssl_context,
-)
+from attune_packs.net.http import HttpClient
+from attune_packs.net.tls import reset_ssl_context
+from attune_packs.net.urls import check_url, display_location, redact_url
 from tests.servers import TestServer, combined_ca_bundle, sha, trust_ca, trusting_ca
 
 # Fast retries, generous timeouts: no test may depend on the machine being idle.  Tests of

@@ -19,7 +19,7 @@ import pytest
 from attune_packs.config import NetworkConfig
 from attune_packs.errors import NetworkError
 from attune_packs.events import EventBus, Info
-from attune_packs.http import HttpClient, counting_retries, parse_retry_after
+from attune_packs.net.http import HttpClient, counting_retries, parse_retry_after
 from tests.conftest import CliResult, run_cli, write_pack
 from tests.install_helpers import audit_rows
 from tests.servers import (

@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from attune_packs import index
+import attune_packs
 from attune_packs.errors import IndexError_, NotFound
+from attune_packs.registry import index, index_format, index_read, index_validation
 from tests.conftest import REFERENCE_INDEX, REFERENCE_SCHEMA
 from tests.servers import index_entry
 
@@ -46,23 +47,23 @@ def reference() -> dict[str, Any]:
 
 def test_real_index_is_valid_unchanged(reference: dict[str, Any]) -> None:
     before = copy.deepcopy(reference)
-    assert index.validate_index_data(reference, remote=True) == []
-    assert index.validate_index_data(reference, remote=False) == []
+    assert index_validation.validate_index_data(reference, remote=True) == []
+    assert index_validation.validate_index_data(reference, remote=False) == []
     assert reference == before
 
 
 def test_real_index_round_trips_byte_for_byte() -> None:
     text = REFERENCE_INDEX.read_text(encoding="utf-8")
-    assert index.dump_index(json.loads(text)) == text
-    parsed = index.load_index_file(REFERENCE_INDEX)
-    assert index.dump_index(parsed) == text
+    assert index_format.dump_index(json.loads(text)) == text
+    parsed = index_read.load_index_file(REFERENCE_INDEX)
+    assert index_format.dump_index(parsed) == text
 
 
 def test_shipped_schema_is_the_reference_copy() -> None:
-    shipped = Path(index.__file__).parent / "data" / "index.schema.json"
+    shipped = Path(attune_packs.__file__).parent / "data" / "index.schema.json"
     assert shipped.read_bytes() == REFERENCE_SCHEMA.read_bytes()
     base = json.loads(REFERENCE_SCHEMA.read_text(encoding="utf-8"))
-    v11 = index.schema_for("1.1")
+    v11 = index_validation.schema_for("1.1")
     assert v11["properties"]["version"] == {"const": "1.1"}
     # Only the format constant and the install-source URL pattern (checked in code) differ.
     for branch in base["$defs"]["installSource"]["oneOf"]:
@@ -72,7 +73,7 @@ def test_shipped_schema_is_the_reference_copy() -> None:
 
 
 def test_parse_index_model(reference: dict[str, Any]) -> None:
-    idx = index.parse_index(REFERENCE_INDEX.read_bytes(), remote=True, location="ref.json")
+    idx = index_read.parse_index(REFERENCE_INDEX.read_bytes(), remote=True, location="ref.json")
     assert idx.registry_name == "Attune Standard Pack Index"
     assert idx.registry_url == "https://github.com/attune-system/index"
     assert idx.version == "1.0" and idx.last_updated == "2026-08-22T01:53:58Z"
@@ -91,21 +92,21 @@ def test_parse_index_model(reference: dict[str, Any]) -> None:
     assert idx.get("slack", slack.version) is slack and idx.get("slack", "9.9.9") is None
     assert idx.entries("nope") == [] and idx.latest("nope") is None
     # validate=False skips jsonschema but still gives the same model.
-    fast = index.parse_index(reference, remote=True, location="x", validate=False)
+    fast = index_read.parse_index(reference, remote=True, location="x", validate=False)
     assert [e.ref for e in fast.packs] == idx.refs
 
 
 def test_parse_without_validation_still_checks_the_shape() -> None:
     with pytest.raises(IndexError_, match="not an Attune pack index"):
-        index.parse_index({"packs": [{"ref": 1}]}, remote=True, location="x", validate=False)
+        index_read.parse_index({"packs": [{"ref": 1}]}, remote=True, location="x", validate=False)
     with pytest.raises(IndexError_, match="not an Attune pack index"):
-        index.parse_index([], remote=True, location="x", validate=False)
+        index_read.parse_index([], remote=True, location="x", validate=False)
 
 
 def test_parse_refuses_invalid_with_every_problem() -> None:
     bad = doc_of(entry(version="one"), entry("alpha", install_sources=[]))
     with pytest.raises(IndexError_) as info:
-        index.parse_index(bad, remote=True, location="bad.json")
+        index_read.parse_index(bad, remote=True, location="bad.json")
     assert info.value.exit_code == 1
     assert "bad.json" in info.value.message and "3 problems" in info.value.message
     assert info.value.details["problems"] == [
@@ -118,18 +119,18 @@ def test_parse_refuses_invalid_with_every_problem() -> None:
 
 def test_load_index_file_errors(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="index file not found"):
-        index.load_index_file(tmp_path / "missing.json")
+        index_read.load_index_file(tmp_path / "missing.json")
     (tmp_path / "broken.json").write_text("{", encoding="utf-8")
     with pytest.raises(IndexError_, match="not valid JSON"):
-        index.load_index_file(tmp_path / "broken.json")
+        index_read.load_index_file(tmp_path / "broken.json")
     (tmp_path / "nan.json").write_text('{"a": NaN}', encoding="utf-8")
     with pytest.raises(IndexError_, match="NaN"):
-        index.load_index_file(tmp_path / "nan.json")
+        index_read.load_index_file(tmp_path / "nan.json")
     (tmp_path / "latin.json").write_bytes(b'{"a": "\xe9"}')
     with pytest.raises(IndexError_, match="UTF-8"):
-        index.load_index_file(tmp_path / "latin.json")
+        index_read.load_index_file(tmp_path / "latin.json")
     with pytest.raises(IndexError_, match="is a directory"):
-        index.load_index_file(tmp_path)
+        index_read.load_index_file(tmp_path)
 
 
 # ------------------------------------------------------------------ validation rules
@@ -156,7 +157,7 @@ def test_every_problem_is_reported(reference: dict[str, Any]) -> None:
     packs[12]["label"] = "   "
     packs[13]["repository"] = "http://example.org/x"
     packs[14]["homepage"] = "not a url"
-    problems = index.validate_index_data(bad)
+    problems = index_validation.validate_index_data(bad)
     text = "\n".join(problems)
     expected = [
         "version: unsupported index format '2.0'",
@@ -184,16 +185,16 @@ def test_every_problem_is_reported(reference: dict[str, Any]) -> None:
         assert fragment in text, fragment
     assert "secret" not in text  # credentials are never echoed
     assert len(problems) == len(set(problems)) == len(expected)  # each place once
-    assert problems == index.validate_index_data(bad)  # deterministic order
+    assert problems == index_validation.validate_index_data(bad)  # deterministic order
 
 
 def test_trailing_newline_values_are_refused() -> None:
     # Python's '$' matches before a final newline; the schema patterns alone miss this.
     bad = entry()
     bad["install_sources"][0]["checksum"] = SHA + "\n"
-    problems = index.validate_index_data(doc_of(bad))
+    problems = index_validation.validate_index_data(doc_of(bad))
     assert any("checksum" in p for p in problems)
-    assert index.validate_index_data(doc_of(entry("demo\n")))
+    assert index_validation.validate_index_data(doc_of(entry("demo\n")))
 
 
 @pytest.mark.parametrize(
@@ -217,62 +218,65 @@ def test_trailing_newline_values_are_refused() -> None:
 )
 def test_install_source_urls(url: str, remote_ok: bool, local_ok: bool) -> None:
     pack = entry(install_sources=[{"type": "archive", "url": url, "checksum": SHA}])
-    assert (index.validate_index_data(doc_of(pack), remote=True) == []) is remote_ok
-    assert (index.validate_index_data(doc_of(pack), remote=False) == []) is local_ok
+    assert (index_validation.validate_index_data(doc_of(pack), remote=True) == []) is remote_ok
+    assert (index_validation.validate_index_data(doc_of(pack), remote=False) == []) is local_ok
 
 
 def test_allow_http_for_remote_sources() -> None:
     pack = entry(
         install_sources=[{"type": "archive", "url": "http://e.org/p.tgz", "checksum": SHA}]
     )
-    assert index.validate_index_data(doc_of(pack), allow_http=True) == []
-    assert index.validate_index_data(doc_of(pack)) != []
+    assert index_validation.validate_index_data(doc_of(pack), allow_http=True) == []
+    assert index_validation.validate_index_data(doc_of(pack)) != []
 
 
 def test_resolve_url_of_a_local_index(tmp_path: Path) -> None:
     pack = entry(install_sources=[{"type": "archive", "url": "packs/p.tgz", "checksum": SHA}])
     path = tmp_path / "mirror" / "index.json"
     path.parent.mkdir()
-    path.write_text(index.dump_index(doc_of(pack)), encoding="utf-8")
-    idx = index.load_index_file(path)
+    path.write_text(index_format.dump_index(doc_of(pack)), encoding="utf-8")
+    idx = index_read.load_index_file(path)
     assert idx.resolve_url("packs/p.tgz") == str(tmp_path / "mirror" / "packs" / "p.tgz")
     with pytest.raises(IndexError_, match=r"'\.\./x\.tgz' leaves the index's folder"):
         idx.resolve_url("../x.tgz")
     assert idx.resolve_url("file:///srv/p.tgz") == "/srv/p.tgz"
     assert idx.resolve_url("https://e.org/p.tgz") == "https://e.org/p.tgz"
-    remote = index.parse_index(doc_of(entry()), remote=True, location="https://e.org/i.json")
+    remote = index_read.parse_index(doc_of(entry()), remote=True, location="https://e.org/i.json")
     assert remote.resolve_url("p.tgz") == "p.tgz"
 
 
 def test_format_1_1_keeps_history_in_semver_order() -> None:
     packs = [entry("demo", "2.9.0"), entry("demo", "2.10.0"), entry("other", "1.0.0")]
-    assert index.validate_index_data(doc_of(*packs, fmt="1.1")) == []
-    problems = index.validate_index_data(doc_of(*packs, fmt="1.0"))
+    assert index_validation.validate_index_data(doc_of(*packs, fmt="1.1")) == []
+    problems = index_validation.validate_index_data(doc_of(*packs, fmt="1.0"))
     assert problems == ["packs[1] (demo): duplicate entry 'demo' (first at packs[0])"]
     swapped = [packs[1], packs[0], packs[2]]
-    problems = index.validate_index_data(doc_of(*swapped, fmt="1.1"))
+    problems = index_validation.validate_index_data(doc_of(*swapped, fmt="1.1"))
     assert problems == [
         "packs[1] (demo): packs are not sorted by ref, then version: demo 2.9.0 comes after "
         "demo 2.10.0"
     ]
     dup = [packs[0], copy.deepcopy(packs[0])]
-    assert "duplicate entry demo 2.9.0" in index.validate_index_data(doc_of(*dup, fmt="1.1"))[0]
+    assert (
+        "duplicate entry demo 2.9.0"
+        in index_validation.validate_index_data(doc_of(*dup, fmt="1.1"))[0]
+    )
     # Pre-releases sort before their release; build metadata is a tie broken by text.
     ordered = [entry("x", v) for v in ("1.0.0-rc.1", "1.0.0", "1.0.0+b1", "1.0.0+b2", "1.1.0")]
-    assert index.validate_index_data(doc_of(*ordered, fmt="1.1")) == []
-    assert index.sort_entries(reversed(ordered)) == ordered
+    assert index_validation.validate_index_data(doc_of(*ordered, fmt="1.1")) == []
+    assert index_format.sort_entries(reversed(ordered)) == ordered
 
 
 def test_format_1_1_round_trip(tmp_path: Path) -> None:
     doc = doc_of(entry("demo", "2.9.0"), entry("demo", "2.10.0"), fmt="1.1")
     path = tmp_path / "history.json"
-    path.write_text(index.dump_index(doc), encoding="utf-8")
-    idx = index.load_index_file(path)
+    path.write_text(index_format.dump_index(doc), encoding="utf-8")
+    idx = index_read.load_index_file(path)
     assert idx.version == "1.1"
     assert [e.version for e in idx.entries("demo")] == ["2.9.0", "2.10.0"]
     latest = idx.latest("demo")
     assert latest is not None and latest.version == "2.10.0"
-    assert index.dump_index(idx) == path.read_text(encoding="utf-8")
+    assert index_format.dump_index(idx) == path.read_text(encoding="utf-8")
     # The 1.1 schema differs from the reference only in the format constant.
     import jsonschema
 
@@ -282,8 +286,8 @@ def test_format_1_1_round_trip(tmp_path: Path) -> None:
 
 
 def test_validate_entry_data() -> None:
-    assert index.validate_entry_data(entry()) == []
-    problems = index.validate_entry_data(entry(version="1.0", homepage="nowhere"))
+    assert index_validation.validate_entry_data(entry()) == []
+    problems = index_validation.validate_entry_data(entry(version="1.0", homepage="nowhere"))
     assert problems == [
         "homepage: 'nowhere' must be an https:// URL",
         "version: '1.0' does not match ^[0-9]+\\.[0-9]+\\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?$",
@@ -305,7 +309,7 @@ def test_validate_entry_data() -> None:
     ],
 )
 def test_rfc3339(value: str, ok: bool) -> None:
-    assert (index.parse_rfc3339(value) is not None) is ok
+    assert (index_format.parse_rfc3339(value) is not None) is ok
 
 
 # ------------------------------------------------------------------ canonical form
@@ -317,8 +321,8 @@ def test_dump_index_is_canonical() -> None:
     shuffled = {k: pack[k] for k in reversed(list(pack))}
     shuffled["install_sources"] = [dict(reversed(list(s.items()))) for s in pack["install_sources"]]
     doc = doc_of(pack)
-    text = index.dump_index(doc)
-    assert text == index.dump_index({k: doc_of(shuffled)[k] for k in reversed(list(doc))})
+    text = index_format.dump_index(doc)
+    assert text == index_format.dump_index({k: doc_of(shuffled)[k] for k in reversed(list(doc))})
     assert text.endswith("}\n") and not text.endswith("\n\n")
     out = json.loads(text)
     assert list(out) == list(index.INDEX_KEYS)
@@ -331,22 +335,22 @@ def test_dump_index_is_canonical() -> None:
 
 
 def test_dump_escapes_non_ascii_like_the_published_index() -> None:
-    text = index.dump_index(doc_of(entry(description="Zürich — 東京")))
+    text = index_format.dump_index(doc_of(entry(description="Zürich — 東京")))
     assert text.isascii() and "Z\\u00fcrich \\u2014 \\u6771\\u4eac" in text
     assert json.loads(text)["packs"][0]["description"] == "Zürich — 東京"
 
 
 def test_unknown_keys_are_kept_after_known_ones() -> None:
     pack = {"extra": 1, **entry()}
-    out = json.loads(index.dump_index(doc_of(pack)))
+    out = json.loads(index_format.dump_index(doc_of(pack)))
     assert list(out["packs"][0])[-1] == "extra"
 
 
 def test_jsonschema_is_imported_lazily() -> None:
     code = (
-        "import sys, attune_packs.index, attune_packs.authoring, attune_packs.cli.app\n"
+        "import sys, attune_packs.registry.index, attune_packs.registry.authoring, attune_packs.cli.app\n"
         "from attune_packs.cli import authoring_cmd\n"
-        "print(sorted(m for m in ('jsonschema', 'yaml', 'attune_packs.index') if m in sys.modules))"
+        "print(sorted(m for m in ('jsonschema', 'yaml', 'attune_packs.registry.index') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['attune_packs.index']"
+    assert out.stdout.strip() == "['attune_packs.registry.index']"

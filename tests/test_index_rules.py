@@ -15,12 +15,14 @@ from typing import Any
 import jsonschema
 import pytest
 
-from attune_packs import authoring, index
-from attune_packs.authoring import SourceOptions
 from attune_packs.config import load_settings
 from attune_packs.errors import AttuneError, IndexError_, NotFound
-from attune_packs.installer import Installer, InstallOptions
-from attune_packs.registry import RegistrySet, load_registry
+from attune_packs.install.options import InstallOptions
+from attune_packs.install.pipeline import Installer
+from attune_packs.registry import index_edit, index_format, index_read, index_validation
+from attune_packs.registry.authoring import SourceOptions
+from attune_packs.registry.loader import load_registry
+from attune_packs.registry.resolution import RegistrySet
 from tests.conftest import EXAMPLES, REFERENCE_INDEX, REFERENCE_SCHEMA, write_pack
 from tests.install_helpers import audit_rows, snapshot
 from tests.servers import index_doc, index_entry, pack_tarball, sha, write_config
@@ -41,7 +43,7 @@ def archive(url: str, checksum: str = SHA_A) -> list[dict[str, str]]:
 def write_doc(path: Path, doc: dict[str, Any]) -> bytes:
     """Write ``doc`` canonically (as our writers do) and return the bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = index.dump_index(doc)
+    text = index_format.dump_index(doc)
     path.write_text(text, encoding="utf-8")
     return text.encode("utf-8")
 
@@ -105,7 +107,7 @@ def test_update_keeps_meta_releases_newest_first(tmp_path: Path, epoch: Any) -> 
     pack = write_pack(tmp_path / "v21", version="2.1.0", extra="runtime_deps:\n  - python3\n")
 
     epoch(EPOCH_2)
-    result = authoring.update_index(target, pack, GIT, update=True)
+    result = index_edit.update_index(target, pack, GIT, update=True)
     assert (result.action, result.written, result.format) == ("added", True, "1.0")
     assert result.history == ["2.0.0", "1.1.0", "1.0.0"] and result.replaced == []
     doc = read(target)
@@ -132,7 +134,7 @@ def test_update_keeps_meta_releases_newest_first(tmp_path: Path, epoch: Any) -> 
     # The same update again: byte-identical, timestamp kept, nothing written.
     written = target.read_bytes()
     stat = target.stat()
-    again = authoring.update_index(target, pack, GIT, update=True)
+    again = index_edit.update_index(target, pack, GIT, update=True)
     assert (again.action, again.written) == ("unchanged", False)
     assert target.read_bytes() == written
     assert (target.stat().st_ino, target.stat().st_mtime_ns) == (stat.st_ino, stat.st_mtime_ns)
@@ -151,7 +153,7 @@ def test_update_keeps_history_of_a_format_1_1_index(tmp_path: Path, epoch: Any) 
         fmt="1.1",
     )
     write_doc(target, doc)
-    result = authoring.update_index(
+    result = index_edit.update_index(
         target, write_pack(tmp_path / "v12", version="1.2.0"), GIT, update=True
     )
     assert result.format == "1.0" and result.written
@@ -165,10 +167,10 @@ def test_update_keeps_history_of_a_format_1_1_index(tmp_path: Path, epoch: Any) 
     }
     reference_validate(out)
     written = target.read_bytes()
-    again = authoring.update_index(target, tmp_path / "v12", GIT, update=True)
+    again = index_edit.update_index(target, tmp_path / "v12", GIT, update=True)
     assert again.action == "unchanged" and not again.written and target.read_bytes() == written
     # Every release is still installable: readers see all of them.
-    loaded = index.load_index_file(target)
+    loaded = index_read.load_index_file(target)
     assert [e.version for e in loaded.entries("demo")] == ["1.0.0", "1.1.0", "1.2.0"]
     assert [e.version for e in loaded.entries("other")] == ["0.9.0", "1.0.0"]
 
@@ -177,7 +179,7 @@ def test_update_of_a_listed_release_replaces_only_that_one(tmp_path: Path, epoch
     target = tmp_path / "index.json"
     write_doc(target, history_doc())
     pack = write_pack(tmp_path / "v11", version="1.1.0")
-    result = authoring.update_index(target, pack, GIT, update=True)
+    result = index_edit.update_index(target, pack, GIT, update=True)
     assert (result.action, result.replaced) == ("updated", ["1.1.0"])
     doc = read(target)
     assert releases_of(doc, "demo") == ["2.0.0", "1.1.0", "1.0.0"]
@@ -187,9 +189,9 @@ def test_update_of_a_listed_release_replaces_only_that_one(tmp_path: Path, epoch
         "https://github.com/acme/demo.git"
     )
     # A lower new version goes into its place in the history, the newest entry stays.
-    authoring.update_index(target, write_pack(tmp_path / "v15", version="1.5.0"), GIT, update=True)
+    index_edit.update_index(target, write_pack(tmp_path / "v15", version="1.5.0"), GIT, update=True)
     assert releases_of(read(target), "demo") == ["2.0.0", "1.5.0", "1.1.0", "1.0.0"]
-    assert index.validate_index_data(read(target)) == []
+    assert index_validation.validate_index_data(read(target)) == []
 
 
 def test_refusal_names_every_listed_version(tmp_path: Path, epoch: Any) -> None:
@@ -197,13 +199,13 @@ def test_refusal_names_every_listed_version(tmp_path: Path, epoch: Any) -> None:
     before = write_doc(target, history_doc())
     pack = write_pack(tmp_path / "v3", version="3.0.0")
     with pytest.raises(AttuneError) as info:
-        authoring.update_index(target, pack, GIT)
+        index_edit.update_index(target, pack, GIT)
     assert info.value.code == "entry_exists" and info.value.exit_code == 1
     assert f"{target} already lists 'demo' (2.0.0, 1.1.0, 1.0.0)" in info.value.message
     assert "--update" in info.value.message
     same = write_pack(tmp_path / "same", version="1.1.0")
     with pytest.raises(AttuneError) as info:
-        authoring.update_index(target, same, GIT, keep_history=True)
+        index_edit.update_index(target, same, GIT, keep_history=True)
     assert "already lists demo 1.1.0 (listed: 2.0.0, 1.1.0, 1.0.0)" in info.value.message
     assert target.read_bytes() == before
     # Format 1.1: every repeated entry of the ref is named, newest first.
@@ -216,7 +218,7 @@ def test_refusal_names_every_listed_version(tmp_path: Path, epoch: Any) -> None:
         ),
     )
     with pytest.raises(AttuneError, match=r"already lists 'demo' \(1\.1\.0, 1\.0\.0\)"):
-        authoring.update_index(repeated, pack, GIT)
+        index_edit.update_index(repeated, pack, GIT)
     assert repeated.read_bytes() == old
     assert sorted(os.listdir(tmp_path)) == ["index.json", "repeated.json", "same", "v3"]
 
@@ -224,7 +226,7 @@ def test_refusal_names_every_listed_version(tmp_path: Path, epoch: Any) -> None:
 def test_keep_history_on_a_plain_index_starts_meta_releases(tmp_path: Path, epoch: Any) -> None:
     target = tmp_path / "index.json"
     write_doc(target, index_doc([index_entry("demo", "1.0.0", archive("https://e.org/1.tgz"))]))
-    authoring.update_index(target, write_pack(tmp_path / "v2", version="2.0.0"), GIT,
+    index_edit.update_index(target, write_pack(tmp_path / "v2", version="2.0.0"), GIT,
                            keep_history=True)  # fmt: skip
     doc = read(target)
     assert releases_of(doc, "demo") == ["2.0.0", "1.0.0"]
@@ -232,7 +234,7 @@ def test_keep_history_on_a_plain_index_starts_meta_releases(tmp_path: Path, epoc
     # Without history, --update still replaces (the documented plain behaviour).
     plain = tmp_path / "plain.json"
     write_doc(plain, index_doc([index_entry("demo", "1.0.0", archive("https://e.org/1.tgz"))]))
-    authoring.update_index(plain, tmp_path / "v2", GIT, update=True)
+    index_edit.update_index(plain, tmp_path / "v2", GIT, update=True)
     assert releases_of(read(plain), "demo") == ["2.0.0"]
 
 
@@ -242,7 +244,7 @@ def test_merge_keep_history_writes_meta_releases(tmp_path: Path) -> None:
     b = tmp_path / "b.json"
     write_doc(b, index_doc([index_entry("demo", "1.5.0", archive("https://e.org/demo-1.5.tgz"))]))
     out = tmp_path / "out.json"
-    result = authoring.merge_indices(out, [a, b], keep_history=True)
+    result = index_edit.merge_indices(out, [a, b], keep_history=True)
     assert result.format == "1.0"
     doc = read(out)
     assert releases_of(doc, "demo") == ["2.0.0", "1.5.0", "1.1.0", "1.0.0"]
@@ -296,11 +298,11 @@ def test_bad_release_history_is_refused_untouched(
 ) -> None:
     doc = history_doc()
     damage(doc["packs"][0]["meta"]["releases"])
-    assert any(p.startswith(message) for p in index.validate_index_data(doc)), message
+    assert any(p.startswith(message) for p in index_validation.validate_index_data(doc)), message
     target = tmp_path / "index.json"
     before = write_doc(target, doc)
     with pytest.raises(IndexError_) as info:
-        authoring.update_index(target, write_pack(tmp_path / "p", version="3.0.0"), GIT,
+        index_edit.update_index(target, write_pack(tmp_path / "p", version="3.0.0"), GIT,
                                update=True)  # fmt: skip
     assert info.value.code == "invalid_index" and str(target) in info.value.message
     assert target.read_bytes() == before
@@ -309,7 +311,7 @@ def test_bad_release_history_is_refused_untouched(
 def test_meta_releases_are_not_used_in_format_1_1() -> None:
     doc = history_doc()
     doc["version"] = "1.1"
-    assert index.validate_index_data(doc) == [
+    assert index_validation.validate_index_data(doc) == [
         "packs[0] (demo).meta.releases: is not used in format 1.1, where each version is an "
         "entry of its own"
     ]
@@ -321,7 +323,7 @@ def test_meta_releases_are_not_used_in_format_1_1() -> None:
 def test_validate_accepts_the_example_registry_with_warnings() -> None:
     path = EXAMPLES / "index.json"
     before = path.read_bytes()
-    result = index.validate_index_file(path)
+    result = index_read.validate_index_file(path)
     assert result.valid and result.errors == [] and result.format == "1.0" and result.packs == 4
     doc = json.loads(before)
     expected = [
@@ -332,7 +334,7 @@ def test_validate_accepts_the_example_registry_with_warnings() -> None:
     ]
     assert result.warnings == expected
     assert result.to_dict()["warnings"] == expected
-    strict = index.validate_index_file(path, strict=True)
+    strict = index_read.validate_index_file(path, strict=True)
     assert not strict.valid and strict.errors == expected and strict.warnings == []
     assert path.read_bytes() == before
 
@@ -343,7 +345,7 @@ def test_install_accepts_what_validate_accepts(home: Path) -> None:
     shutil.copytree(EXAMPLES, mirror, ignore=shutil.ignore_patterns("__pycache__"))
     write_config(home, [{"name": "examples", "url": str(mirror / "index.json")}])
     settings = load_settings(home=home, env={})
-    assert index.validate_index_file(mirror / "index.json").valid
+    assert index_read.validate_index_file(mirror / "index.json").valid
     inst = Installer(settings)
     try:
         result = inst.install("shell_tools", InstallOptions(skip_tests=True))
@@ -353,7 +355,7 @@ def test_install_accepts_what_validate_accepts(home: Path) -> None:
 
 
 def test_validate_the_reference_index() -> None:
-    result = index.validate_index_file(REFERENCE_INDEX, strict=True)
+    result = index_read.validate_index_file(REFERENCE_INDEX, strict=True)
     assert result.valid and result.errors == [] and result.warnings == []
     assert result.packs == 44 and result.format == "1.0"
 
@@ -369,12 +371,12 @@ def test_validate_warns_about_every_source_a_remote_host_refuses(tmp_path: Path)
     file_entry = index_entry("viafile", "1.0.0", archive("file:///srv/packs/f.tgz"))
     path = tmp_path / "index.json"
     before = write_doc(path, index_doc([demo, abs_entry, file_entry]))
-    plain = index.validate_index_file(path)  # http:// is not allowed without allow_http
+    plain = index_read.validate_index_file(path)  # http:// is not allowed without allow_http
     assert plain.errors == [
         "packs[0] (demo).install_sources[0].url: 'http://mirror.example.org/demo-2.0.0.tgz' "
         "must use https://"
     ]
-    result = index.validate_index_file(path, allow_http=True)
+    result = index_read.validate_index_file(path, allow_http=True)
     assert result.valid
     assert result.warnings == [
         "packs[0] (demo).install_sources[0].url: 'http://mirror.example.org/demo-2.0.0.tgz' "
@@ -388,17 +390,17 @@ def test_validate_warns_about_every_source_a_remote_host_refuses(tmp_path: Path)
         "packs[2] (viafile).install_sources[0].url: 'file:///srv/packs/f.tgz' is a file:// "
         "URL: accepted in a local index, refused by a remote Attune host (https:// only)",
     ]
-    strict = index.validate_index_file(path, allow_http=True, strict=True)
+    strict = index_read.validate_index_file(path, allow_http=True, strict=True)
     assert not strict.valid and strict.errors == result.warnings
     assert path.read_bytes() == before
 
 
 def test_validate_unreadable_files(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match=r"index file not found: .*missing\.json"):
-        index.validate_index_file(tmp_path / "missing.json")
+        index_read.validate_index_file(tmp_path / "missing.json")
     broken = tmp_path / "broken.json"
     broken.write_text("{broken", encoding="utf-8")
-    result = index.validate_index_file(broken)
+    result = index_read.validate_index_file(broken)
     assert not result.valid and result.format is None
     assert result.errors[0].startswith(f"index {broken} is not valid JSON")
     assert broken.read_text(encoding="utf-8") == "{broken"
@@ -414,13 +416,13 @@ def test_validate_unreadable_files(tmp_path: Path) -> None:
 def test_relative_source_leaving_the_folder_is_refused(tmp_path: Path, url: str) -> None:
     path = tmp_path / "mirror" / "index.json"
     before = write_doc(path, index_doc([index_entry("demo", "1.0.0", archive(url))]))
-    result = index.validate_index_file(path)
+    result = index_read.validate_index_file(path)
     assert not result.valid and result.warnings == []
     (error,) = result.errors
     assert error.startswith(f"packs[0] (demo).install_sources[0].url: {url!r} ")
     assert ("leaves the index's folder" in error) or ("absolute path" in error)
     with pytest.raises(IndexError_) as info:
-        index.load_index_file(path)
+        index_read.load_index_file(path)
     assert url in info.value.message and str(path) in info.value.message
     assert path.read_bytes() == before
 
@@ -450,7 +452,7 @@ def test_install_refuses_a_source_outside_the_index_folder(
 ) -> None:
     path, outside, url = setup_escape(tmp_path, home, via_link=via_link)
     index_before, archive_before = path.read_bytes(), outside.read_bytes()
-    result = index.validate_index_file(path)
+    result = index_read.validate_index_file(path)
     assert not result.valid
     reason = "through a symbolic link" if via_link else "(a relative path must stay inside it)"
     assert result.errors == [
@@ -479,7 +481,7 @@ def test_resolve_url_checks_links_at_install_time(tmp_path: Path) -> None:
     mirror = tmp_path / "mirror"
     path = mirror / "index.json"
     write_doc(path, index_doc([index_entry("demo", "1.0.0", archive("archives/d.tgz"))]))
-    loaded = index.load_index_file(path)
+    loaded = index_read.load_index_file(path)
     assert loaded.resolve_url("archives/d.tgz") == str(mirror / "archives" / "d.tgz")
     (tmp_path / "elsewhere").mkdir()
     os.symlink(tmp_path / "elsewhere", mirror / "archives")
@@ -508,15 +510,15 @@ def test_local_index_over_the_size_limit(tmp_path: Path, home: Path) -> None:
     )
     with pytest.raises(AttuneError, match="fail closed"):
         RegistrySet(settings).resolve("demo")
-    result = index.validate_index_file(path, max_bytes=100)
+    result = index_read.validate_index_file(path, max_bytes=100)
     assert not result.valid and result.errors == [
         f"index {path} is too large: {size:,} bytes, the limit is 100 bytes "
         "(network.index_max_bytes)"
     ]
     assert path.read_bytes() == before
     # Within the limit (0 = no limit), the same file loads.
-    assert index.validate_index_file(path, max_bytes=size).valid
-    assert index.validate_index_file(path, max_bytes=0).valid
+    assert index_read.validate_index_file(path, max_bytes=size).valid
+    assert index_read.validate_index_file(path, max_bytes=0).valid
 
 
 def test_a_huge_local_index_is_refused_without_reading_it(tmp_path: Path, home: Path) -> None:
@@ -531,8 +533,8 @@ def test_a_huge_local_index_is_refused_without_reading_it(tmp_path: Path, home: 
     assert info.value.code == "too_large"
     assert f"index {path} is too large: 4,294,967,296 bytes" in info.value.message
     assert "the limit is 10,485,760 bytes (network.index_max_bytes)" in info.value.message
-    result = index.validate_index_file(path)  # the default limit applies to validate too
+    result = index_read.validate_index_file(path)  # the default limit applies to validate too
     assert not result.valid and "is too large" in result.errors[0]
     with pytest.raises(IndexError_, match="too large"):
-        authoring.update_index(path, write_pack(tmp_path / "p"), GIT, update=True)
+        index_edit.update_index(path, write_pack(tmp_path / "p"), GIT, update=True)
     assert path.stat().st_size == 4 * 1024**3

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.checksum import directory_checksum, file_checksum
 from attune_packs.config import load_settings
 from attune_packs.errors import AlreadyInstalled, DependencyError
 from attune_packs.events import STEPS, EventBus
-from attune_packs.installer import Installer, InstallOptions, os_user
+from attune_packs.install.options import InstallOptions
+from attune_packs.install.pipeline import Installer
+from attune_packs.install.record import os_user
+from attune_packs.pack.checksum import directory_checksum, file_checksum
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import audit_rows, hostile_tar, make_tar, make_zip, snapshot
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
+from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import CliResult, run_cli, write_pack
 from tests.install_helpers import audit_rows, snapshot
 from tests.servers import TestServer, make_bare_repo, write_config

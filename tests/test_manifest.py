@@ -11,16 +11,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attune_packs.errors import ManifestError
-from attune_packs.manifest import (
+from attune_packs.pack.contents import discover_contents
+from attune_packs.pack.manifest import load_manifest
+from attune_packs.pack.model import (
     Manifest,
     PackRequirement,
     RuntimeRequirement,
-    discover_contents,
-    load_manifest,
     parse_pack_requirement,
     parse_runtime_requirement,
-    validate_pack,
 )
+from attune_packs.pack.validation import validate_pack
 
 BASE = "ref: demo\nlabel: Demo Pack\ndescription: A test pack\nversion: 1.0.0\n"
 BOMB = (

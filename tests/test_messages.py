@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
+from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import CliResult, run_cli, write_pack
 from tests.install_helpers import audit_rows, make_tar, make_zip, snapshot
 from tests.servers import TestServer, index_doc, index_entry, make_bare_repo, sha, write_config

@@ -1,4 +1,4 @@
-"""Running a pack's own tests (attune_packs.packtests) with real tiny packs."""
+"""Running a pack's own tests (attune_packs.pack.packtests) with real tiny packs."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 
 from attune_packs.errors import PackTestError
 from attune_packs.events import EventBus, Info, Warning
-from attune_packs.manifest import Manifest
-from attune_packs.packtests import PackTestReport, run_pack_tests
+from attune_packs.pack.model import Manifest
+from attune_packs.pack.packtests import PackTestReport, run_pack_tests
 
 PASSING_UNITTEST = """\
 import unittest

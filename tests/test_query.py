@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from attune_packs.config import load_settings
-from attune_packs.installer import Installer
+from attune_packs.install.pipeline import Installer
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import audit_rows, snapshot
 

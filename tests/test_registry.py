@@ -12,7 +12,9 @@ import pytest
 from attune_packs.config import load_settings
 from attune_packs.errors import AttuneError, NotFound, RegistryError, UsageError
 from attune_packs.events import EventBus
-from attune_packs.registry import RegistrySet, load_registry, pick_version
+from attune_packs.registry.index import pick_version
+from attune_packs.registry.loader import load_registry
+from attune_packs.registry.resolution import RegistrySet
 from tests.conftest import REFERENCE_INDEX, run_cli
 from tests.servers import TestServer, index_doc, index_entry, trusting_ca, write_config
 

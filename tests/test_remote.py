@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.cache import DownloadCache
-from attune_packs.checksum import directory_checksum
 from attune_packs.config import load_settings
 from attune_packs.errors import (
     ArchiveError,
@@ -19,8 +17,10 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus
-from attune_packs.remote import fetch
-from attune_packs.sources import classify
+from attune_packs.fetch.fetcher import fetch
+from attune_packs.fetch.spec import classify
+from attune_packs.net.cache import DownloadCache
+from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import write_pack
 from tests.servers import (
     TestServer,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
+from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import CliResult, run_cli, write_pack
 from tests.servers import (
     TestServer,

@@ -1,4 +1,4 @@
-"""Transitive pack-dependency resolution (attune_packs.resolver)."""
+"""Transitive pack-dependency resolution (attune_packs.resolve.resolver)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attune_packs.errors import DependencyError
-from attune_packs.manifest import PackRequirement
-from attune_packs.resolver import Candidate, parse_pack_requirement, resolve
+from attune_packs.pack.model import PackRequirement, parse_pack_requirement
+from attune_packs.resolve.model import Candidate
+from attune_packs.resolve.resolver import resolve
 from attune_packs.versioning import satisfies
 
 Registry = dict[str, list[Candidate]]

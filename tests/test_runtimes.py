@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs import runtimes as R
 from attune_packs.errors import DependencyError
-from attune_packs.manifest import Manifest, RuntimeRequirement
+from attune_packs.pack import runtimes as R
+from attune_packs.pack.model import Manifest, RuntimeRequirement
 
 BASH_OUT = "GNU bash, version 5.2.15(1)-release (x86_64-pc-linux-gnu)\nCopyright (C) 2022"
 

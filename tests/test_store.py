@@ -11,19 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from attune_packs.checksum import directory_checksum
 from attune_packs.config import load_settings
 from attune_packs.db import open_database
 from attune_packs.errors import ChecksumError, StoreError
-from attune_packs.installer import Installer
-from attune_packs.store import (
-    META_DIR,
-    Intent,
-    Store,
-    copy_tree_hashing,
-    diff_files,
-    hash_tree,
-)
+from attune_packs.install.maintenance import diff_files
+from attune_packs.install.pipeline import Installer
+from attune_packs.install.store import META_DIR, Intent, Store
+from attune_packs.pack.checksum import copy_tree_hashing, directory_checksum, hash_tree
 from tests.conftest import write_pack
 
 
@@ -143,7 +137,7 @@ def test_recovery_leaves_a_live_owners_staging_alone(env) -> None:
         (st.path / "x").write_text("1")
         # Another process checks: the owner (us) is alive.
         code = (
-            "import sys\nfrom pathlib import Path\nfrom attune_packs.store import _owner_alive\n"
+            "import sys\nfrom pathlib import Path\nfrom attune_packs.install.staging import _owner_alive\n"
             "print(_owner_alive(Path(sys.argv[1])))"
         )
         out = subprocess.run(

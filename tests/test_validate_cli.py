@@ -169,7 +169,7 @@ def test_real_process_table_and_exit_codes(tmp_path: Path) -> None:
 def test_every_bad_runtime_requirement_is_reported(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """One grammar (attune_packs.runtimes) for runtime_deps and the runtime minimums."""
+    """One grammar (attune_packs.pack.runtimes) for runtime_deps and the runtime minimums."""
     text = (
         BASE
         + 'runtime_deps: [python3, "python3>=", "nodejs^", "nodejs ^18", "python3 three"]\n'

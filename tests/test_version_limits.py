@@ -196,9 +196,9 @@ LONG = "1.0.0-" + "a" * 251
     ],
 )
 def test_manifest_index_and_lock_file_refuse_them(version: str, fragment: str) -> None:
-    from attune_packs.index import validate_index_data
-    from attune_packs.lockfile import LockedPack, LockFile, LockfileError, parse
-    from attune_packs.manifest import parse_manifest_data
+    from attune_packs.pack.manifest import parse_manifest_data
+    from attune_packs.registry.index_validation import validate_index_data
+    from attune_packs.resolve.lockfile import LockedPack, LockFile, LockfileError, parse
     from tests.servers import index_doc, index_entry
 
     manifest, errors, _ = parse_manifest_data(
@@ -228,7 +228,7 @@ def test_manifest_index_and_lock_file_refuse_them(version: str, fragment: str) -
 
 
 def test_manifest_dependency_constraints_are_checked_the_same_way() -> None:
-    from attune_packs.manifest import parse_manifest_data
+    from attune_packs.pack.manifest import parse_manifest_data
 
     base = {"ref": "demo", "label": "Demo", "description": "d", "version": "1.0.0"}
     ok, errors, _ = parse_manifest_data({**base, "dependencies": ["lib@=1.2.3", "web@v2"]})
@@ -239,7 +239,7 @@ def test_manifest_dependency_constraints_are_checked_the_same_way() -> None:
 
 
 def test_resolver_candidates_follow_the_same_rules() -> None:
-    from attune_packs.resolver import Candidate
+    from attune_packs.resolve.model import Candidate
 
     assert Candidate("demo", "v1.2.3").key == V.version_key("1.2.3")
     for bad in ("=1.2.3", f"1.2.{OVER}", LONG):

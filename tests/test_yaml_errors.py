@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from attune_packs import lockfile
 from attune_packs.errors import AttuneError
+from attune_packs.resolve import lockfile
 from attune_packs.yamlio import MAX_NESTING, YamlError, load_yaml, load_yaml_file, nesting_depth
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import audit_rows, make_tar, snapshot

@@ -12,7 +12,7 @@ from attune_packs.events import EventBus
 from attune_packs.events import Warning as WarningEvent
 
 if TYPE_CHECKING:
-    from attune_packs.authoring import SourceOptions
+    from attune_packs.registry.authoring import SourceOptions
 
 
 PACK_PATH = Arg("path", type=Path, help="The pack folder (holding pack.yaml).", complete=DIRS)
@@ -50,7 +50,7 @@ def _bus() -> EventBus:
 def _sources(
     git_url: str | None, git_ref: str | None, archive_url: str | None, checksum: str | None
 ) -> SourceOptions:
-    from attune_packs.authoring import SourceOptions
+    from attune_packs.registry.authoring import SourceOptions
 
     return SourceOptions(git_url, git_ref, archive_url, checksum)
 
@@ -93,13 +93,13 @@ def index_entry(
       attune pack index-entry ./slack --git-url https://github.com/acme/slack.git \\
         --git-ref 0123456789abcdef0123456789abcdef01234567 > entry.json
     """
-    from attune_packs import authoring, index
+    from attune_packs.registry import authoring, index_format
 
     fmt = _entry_format(format)
     built = authoring.build_entry(
         path, _sources(git_url, git_ref, archive_url, archive_checksum), _bus()
     )
-    text = index.dump_entry(built.entry, fmt)
+    text = index_format.dump_entry(built.entry, fmt)
     # The entry is the document in every mode: print its canonical text verbatim.
     STATE.output = OutputFormat.table
     return Rendered(built.entry, text)
@@ -151,9 +151,9 @@ def index_update(
       attune pack index-update --index index.json ./slack --update \\
         --git-url https://github.com/acme/slack.git --git-ref "$GITHUB_SHA"
     """
-    from attune_packs import authoring
+    from attune_packs.registry import index_edit
 
-    result = authoring.update_index(
+    result = index_edit.update_index(
         index_file,
         path,
         _sources(git_url, git_ref, archive_url, archive_checksum),
@@ -210,9 +210,9 @@ def index_merge(inputs: list[Path], file: Path, force: bool, keep_history: bool)
     Example:
       attune pack index-merge --file combined.json team-a.json team-b.json
     """
-    from attune_packs import authoring
+    from attune_packs.registry import index_edit
 
-    result = authoring.merge_indices(
+    result = index_edit.merge_indices(
         file,
         inputs,
         force=force,

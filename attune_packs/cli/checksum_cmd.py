@@ -22,7 +22,7 @@ def checksum(path: Path, expect: str | None) -> Rendered:
     Example:
       attune pack checksum ./my-pack --expect sha256:e983...
     """
-    from attune_packs import checksum as attune_checksum
+    from attune_packs.pack import checksum as attune_checksum
 
     if expect is not None:
         attune_checksum.parse_checksum(expect, "--expect value")

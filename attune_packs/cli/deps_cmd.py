@@ -57,7 +57,7 @@ def _check_options(registry: str | None, no_registry: bool) -> None:
 
 
 def _tree_rows(nodes: list[dict[str, Any]]) -> list[list[str]]:
-    from attune_packs.deps import Source
+    from attune_packs.fetch.provenance import Source
 
     rows: list[list[str]] = []
 
@@ -123,9 +123,10 @@ def deps(target: str, registry: str | None, no_registry: bool, refresh: bool) ->
       attune pack deps 'incident_response@^1' -o json
       attune pack deps ./my-pack
     """
-    from attune_packs import deps as planning
     from attune_packs.db import open_database
-    from attune_packs.resolver import parse_pack_requirement
+    from attune_packs.fetch import local, spec
+    from attune_packs.pack.model import parse_pack_requirement
+    from attune_packs.resolve import planner as planning
 
     _check_options(registry, no_registry)
     s = settings()
@@ -135,8 +136,8 @@ def deps(target: str, registry: str | None, no_registry: bool, refresh: bool) ->
         planner = planning.Planner(
             s, db=db, bus=bus, registry=registry, no_registry=no_registry, refresh=refresh
         )
-        if planning.looks_like_path(target):
-            pack = planning.load_local(target, s, checksum=False)
+        if spec.looks_like_path(target):
+            pack = local.load_local(target, s, checksum=False)
             root = pack.manifest.ref
             cand = planning.local_candidate(pack.manifest, pack.source)
             plan = planner.plan([root], local=[cand])
@@ -227,11 +228,12 @@ def lock(
       attune pack lock 'core_utils@^1' ./my-pack --file site.lock
       attune pack lock incident_response --check
     """
-    from attune_packs import deps, lockfile
+    from attune_packs.resolve import lock as lock_mod
+    from attune_packs.resolve import lockfile
 
     _check_options(registry, no_registry)
     s = settings()
-    lock = deps.lock(
+    lock = lock_mod.lock(
         s,
         requirements,
         bus=_bus(),

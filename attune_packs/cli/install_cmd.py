@@ -47,7 +47,7 @@ def _describe(r: dict[str, Any]) -> str:
 
 
 def _source_text(src: dict[str, Any]) -> str:
-    from attune_packs.deps import Source
+    from attune_packs.fetch.provenance import Source
 
     return Source(
         src.get("type") or "",
@@ -171,8 +171,9 @@ def install(
       attune pack install slack@^2 --dry-run -o json
       attune pack install --locked attune-packs.lock
     """
-    from attune_packs.checksum import parse_checksum
-    from attune_packs.installer import Installer, InstallOptions
+    from attune_packs.install.options import InstallOptions
+    from attune_packs.install.pipeline import Installer
+    from attune_packs.pack.checksum import parse_checksum
 
     sources = list(sources or [])
     if locked is not None:
@@ -248,7 +249,9 @@ def install(
 def _install_locked(
     path: str, force: bool, skip_tests: bool, dry_run: bool, progress_mode: str
 ) -> Rendered:
-    from attune_packs import deps, lockfile
+    from attune_packs.install import dependencies
+    from attune_packs.resolve import lock as lock_mod
+    from attune_packs.resolve import lockfile
 
     lock = lockfile.load(path)
     if dry_run:
@@ -256,14 +259,16 @@ def _install_locked(
 
         db = open_database(settings(), readonly=True)
         try:
-            rows = deps.locked_plan(lock, db)
+            rows = lock_mod.locked_plan(lock, db)
         finally:
             if db is not None:
                 db.close()
         data = {"dry_run": True, "locked": lock.path, "results": [], "plan": rows}
         return Rendered(data, lambda: "dry run: nothing was changed\n" + _plan_table(rows))
     with progress_bus(progress_mode) as bus:
-        results = deps.install_locked(settings(), lock, bus=bus, force=force, skip_tests=skip_tests)
+        results = dependencies.install_locked(
+            settings(), lock, bus=bus, force=force, skip_tests=skip_tests
+        )
     data = {"dry_run": False, "locked": lock.path, "results": results}
 
     def text() -> str:
@@ -289,7 +294,7 @@ def uninstall(ref: str, yes: bool, force: bool) -> Rendered:
     Example:
       attune pack uninstall slack --yes
     """
-    from attune_packs.installer import Installer
+    from attune_packs.install.pipeline import Installer
 
     if not yes:
         if not sys.stdin.isatty():

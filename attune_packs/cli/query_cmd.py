@@ -71,7 +71,7 @@ def audit_doc(a: InstallationRecord) -> dict[str, Any]:
 
 
 def _installer() -> Any:
-    from attune_packs.installer import Installer
+    from attune_packs.install.pipeline import Installer
 
     return Installer(settings())
 

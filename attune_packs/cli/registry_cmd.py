@@ -37,7 +37,7 @@ def registries(check: bool) -> Rendered:
       attune pack registries --check
     """
     from attune_packs.errors import AttuneError
-    from attune_packs.registry import display_url, load_registry
+    from attune_packs.registry.loader import display_url, load_registry
 
     s = settings()
     bus = message_bus()
@@ -122,7 +122,7 @@ def search(query: str, registry: str | None, refresh: bool, limit: int) -> Rende
     Example:
       attune pack search slack
     """
-    from attune_packs.registry import RegistrySet
+    from attune_packs.registry.resolution import RegistrySet
 
     rset = RegistrySet(settings(), message_bus(), refresh=refresh, only=registry)
     hits = rset.search(query)
@@ -162,8 +162,9 @@ def index_show(ref: str, registry: str | None, refresh: bool) -> Rendered:
       attune pack index show slack -o json
     """
     from attune_packs.errors import UsageError
-    from attune_packs.registry import RegistrySet, split_requirement
-    from attune_packs.sources import REF_RE
+    from attune_packs.pack.model import REF_RE
+    from attune_packs.registry.index import split_requirement
+    from attune_packs.registry.resolution import RegistrySet
 
     name, constraint = split_requirement(ref)
     if not REF_RE.match(name):
@@ -250,7 +251,7 @@ def index_validate(file: Path, strict: bool, local: bool) -> Rendered:
     Example:
       attune pack index validate index.json --strict
     """
-    from attune_packs.index import validate_index_file
+    from attune_packs.registry.index_read import validate_index_file
 
     net = settings().network
     result = validate_index_file(
@@ -290,7 +291,7 @@ def cache_stats() -> Rendered:
     Example:
       attune pack cache stats
     """
-    from attune_packs.cache import DownloadCache
+    from attune_packs.net.cache import DownloadCache
 
     stats = DownloadCache(settings().cache_dir).stats()
 
@@ -330,7 +331,7 @@ def cache_clean(older_than: float | None) -> Rendered:
     Example:
       attune pack cache clean --older-than 30
     """
-    from attune_packs.cache import DownloadCache
+    from attune_packs.net.cache import DownloadCache
 
     result = DownloadCache(settings().cache_dir).clean(older_than)
 

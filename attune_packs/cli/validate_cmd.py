@@ -22,8 +22,8 @@ def validate(path: Path) -> Rendered:
     Example:
       attune pack validate ./my-pack -o json
     """
-    from attune_packs.manifest import validate_pack
-    from attune_packs.sources import local_pack_form
+    from attune_packs.fetch.spec import local_pack_form
+    from attune_packs.pack.validation import validate_pack
 
     local_pack_form(path, archives=False)  # not_found / not_a_pack, as install says it
     report = validate_pack(path)

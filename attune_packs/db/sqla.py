@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from attune_packs.db.database import (
+from attune_packs.db.database import Database, Transaction
+from attune_packs.db.records import (
     BUSY_TIMEOUT_MS,
     HEAD_REVISION,
     JSON_COLUMNS,
     TIMESTAMPS,
-    Database,
-    Transaction,
     migrations_dir,
     outdated,
     too_new,
@@ -172,7 +171,7 @@ class _Tx(Transaction):
         return [dict(r._mapping) for r in self.conn.execute(self._stmt(sql, params), params)]
 
     def insert(self, table: str, values: dict[str, Any]) -> int:
-        from attune_packs.db.database import _insert_sql
+        from attune_packs.db.records import _insert_sql
 
         sql = _insert_sql(table, list(values)) + " RETURNING id"
         return int(self.conn.execute(self._stmt(sql, values), values).scalar_one())
