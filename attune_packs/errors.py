@@ -16,6 +16,14 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # Ctrl-C (SIGINT); SIGTERM gives 143 and SIGHUP 129 (128 + signal)
 
 
+def readable(text: str) -> str:
+    """``text`` with undecodable bytes of file names (``surrogateescape``, e.g. from
+    ``os.listdir``) shown as ``\\xff``, as ``ls -b`` would, never as ``\\udcff``."""
+    if text.isascii() or not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 class AttuneError(Exception):
     """Root of every expected failure: ``code`` + one-line ``message``."""
 
@@ -32,6 +40,7 @@ class AttuneError(Exception):
     ) -> None:
         # One line, always: the CLI prints it as the single stderr line.
         message = " ".join(str(message).split()) if "\n" in str(message) else str(message)
+        message = readable(message)
         super().__init__(message)
         self.message = message
         if code is not None:

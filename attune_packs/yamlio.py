@@ -405,6 +405,23 @@ class _GuardedLoader(_Loader):  # type: ignore[misc, valid-type]
     node's line, instead of the ``KeyError``/``AttributeError``/``ValueError`` the
     library lets out (or, for base64, the garbage it decodes)."""
 
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        """A key given twice in one mapping is refused (the library keeps the last one
+        silently, so ``ref: a`` then ``ref: b`` would install ``b`` without a word)."""
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key_node, _value in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in seen:
+                    raise _BadValue(
+                        f"duplicate key {key_node.value!r}{_where(key_node.start_mark)}"
+                        f" (first given at line {seen[key] + 1})"
+                    )
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
     def construct_strict_binary(self, node: Any) -> bytes:
         text = "".join(str(self.construct_scalar(node)).split())
         try:

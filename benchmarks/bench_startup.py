@@ -13,7 +13,10 @@ their ratio, target <= 0.35x:
   ``registries``, ``cache stats``, ``deps``.
 
 Every command runs as a real process, after one warm-up, the two sides' runs
-interleaved so that a load spike on the machine hits both alike.
+interleaved so that a load spike on the machine hits both alike.  Both run from a
+fresh virtual environment holding a regular (not editable) install of this
+checkout, as users get it: an editable install adds an import hook to every
+Python start-up, ours and pip's alike, that users do not have.
 
 Usage: python benchmarks/bench_startup.py [--runs N]
 Exit status: 0 when every target is met, 1 otherwise.
@@ -27,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchutil import compare, report, tool
+from benchutil import compare, report
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET = 0.35
@@ -40,10 +43,24 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(REPO))
     from attune_packs.cli.commands import COMMANDS
 
-    attune, pip = tool("attune"), tool("pip")
     print(f"python {sys.version.split()[0]}; {args.runs} runs each, median; target <= {TARGET}x")
     ok = True
     with tempfile.TemporaryDirectory(prefix="attune-bench-") as tmp:
+        venv = Path(tmp) / "venv"
+        print("installing this checkout into a fresh venv ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [
+                str(venv / "bin" / "pip"),
+                "install",
+                "-q",
+                "-c",
+                str(REPO / "constraints.txt"),
+                str(REPO),
+            ],
+            check=True,
+        )
+        attune, pip = str(venv / "bin" / "attune"), str(venv / "bin" / "pip")
         home = Path(tmp) / "home"
         home.mkdir()
         index = REPO.parent / "shared" / "reference" / "attune-standard-index.json"

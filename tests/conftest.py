@@ -23,6 +23,7 @@ if not (_REFERENCE / "attune-standard-index.json").is_file():
 REFERENCE_INDEX = _REFERENCE / "attune-standard-index.json"
 REFERENCE_SCHEMA = _REFERENCE / "index.schema.json"
 EXAMPLES = REPO / "packs-example"
+DATA = Path(__file__).resolve().parent / "data"  # copies of shared/reference/ (see above)
 
 
 @dataclass

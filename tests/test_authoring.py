@@ -362,7 +362,7 @@ def test_update_creates_only_when_asked(tmp_path: Path) -> None:
     pack = write_pack(tmp_path / "zeta", ref="zeta")
     target = tmp_path / "reg" / "index.json"
     r = update(target, pack)
-    assert r.exit_code == 2 and "--create" in r.stderr and not target.exists()
+    assert r.exit_code == 1 and "--create" in r.stderr and not target.exists()  # not_found
     with pytest.raises(UsageError, match="--create needs --registry-name and --registry-url"):
         index_edit.update_index(target, pack, GIT_OPTIONS, create=True, registry_name="Acme")
     with pytest.raises(UsageError, match="https://"):
@@ -648,7 +648,7 @@ def test_merge_refuses_to_move_relative_sources(tmp_path: Path) -> None:
     local["install_sources"][0]["url"] = "packs/demo-1.0.0.tgz"
     src = write_index(mirror / "index.json", local, stamp="2026-01-01T00:00:00Z")
     r = merge("--file", str(tmp_path / "out.json"), str(src))
-    assert r.exit_code == 1 and "relative source url" in r.stderr
+    assert r.exit_code == 1 and "write OUT next to the input" in r.stderr
     assert index_edit.merge_indices(mirror / "merged.json", [src]).packs == 1
 
 

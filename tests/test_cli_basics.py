@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from attune_packs import __version__
-from tests.conftest import SHARED, run_cli
+from tests.conftest import DATA, SHARED, run_cli
 
 
 def test_version() -> None:
@@ -62,7 +62,7 @@ def test_pack_alone_shows_help() -> None:
 
 def test_reference_copies_are_current() -> None:
     """tests/data/ holds copies of shared/reference/; they must not drift."""
-    data = Path(__file__).resolve().parent / "data"
+    data = DATA
     if not (SHARED / "reference").is_dir():
         pytest.skip("shared/reference/ is not beside this checkout")
     for name in ("attune-standard-index.json", "index.schema.json"):

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from attune_packs.fetch.provenance import Provenance
 from attune_packs.resolve import lockfile
 from tests.conftest import EXAMPLES, CliResult, run_cli, write_pack
 from tests.install_helpers import audit_rows, snapshot
@@ -532,14 +533,18 @@ def test_lockfile_format_is_canonical(tmp_path: Path) -> None:
     pack = lockfile.LockedPack(
         ref="zeta",
         version="1.0.0",
-        source_type="git",
-        url='/srv/pack\u00e9s/zeta "x".git',
-        checksum="sha256:" + "a" * 64,
-        git_ref="v1.0.0",
+        provenance=Provenance(
+            "git",
+            url='/srv/pack\u00e9s/zeta "x".git',
+            checksum="sha256:" + "a" * 64,
+            git_ref="v1.0.0",
+        ),
         dependencies=["alpha@^1", "alpha@<2 || 3.x"],
     )
     other = lockfile.LockedPack(
-        "alpha", "1.0.0", "local_directory", "/p/\U0001f600", "sha256:" + "b" * 64
+        "alpha",
+        "1.0.0",
+        Provenance("local_directory", "/p/\U0001f600", checksum="sha256:" + "b" * 64),
     )
     lock = lockfile.LockFile(requires=["zeta"], packs=[pack, other])
     text = lockfile.dump(lock)
@@ -550,8 +555,9 @@ def test_lockfile_format_is_canonical(tmp_path: Path) -> None:
     assert lockfile.write(path, lock) is False  # identical: not rewritten
     back = lockfile.load(path)
     assert [p.ref for p in back.packs] == ["alpha", "zeta"]
-    assert back.packs[1].url == pack.url and back.packs[0].url == other.url
-    assert back.packs[1].git_ref == "v1.0.0"
+    assert back.packs[1].provenance.url == pack.provenance.url
+    assert back.packs[0].provenance.url == other.provenance.url
+    assert back.packs[1].provenance.git_ref == "v1.0.0"
     assert lockfile.dump(back) == text
     assert yaml.safe_load(text) == lock.to_dict()
 

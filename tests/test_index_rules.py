@@ -281,7 +281,7 @@ def test_readers_resolve_every_release(home: Path, tmp_path: Path) -> None:
         (
             lambda rel: rel[0]["install_sources"][0].update(checksum="sha256:xyz"),
             "packs[0] (demo).meta.releases[0].install_sources[0].checksum: 'sha256:xyz' is not "
-            "'sha256:' followed by 64 lowercase hex digits",
+            "a checksum (sha256: followed by 64 lowercase hex digits)",
         ),
         (
             lambda rel: rel[1].update(label="x"),

@@ -109,8 +109,8 @@ def test_archive_url_with_checksum(world: dict, home: Path, tmp_path: Path) -> N
     got = fetch(classify(url), s, tmp_path / "stage", b, expected_checksum=world["tar_sum"])
     assert (got.path / "pack.yaml").is_file()
     assert got.path.is_relative_to(tmp_path / "stage")
-    assert got.source_type == "archive" and got.source_url == url
-    assert got.checksum_subject == "archive" and got.checksum_verified
+    assert got.provenance.source_type == "archive" and got.provenance.source_url == url
+    assert got.provenance.checksum_subject == "archive" and got.provenance.checksum_verified
     assert got.archive_checksum == world["tar_sum"] == got.expected_checksum
     assert directory_checksum(got.path).checksum == world["dir_sum"]
     assert b.warnings == []
@@ -123,7 +123,7 @@ def test_archive_url_without_checksum_warns_or_is_refused(
     url = world["server"].url("demo-1.0.0.tar.gz")
     b = bus()
     got = fetch(classify(url), make_settings(home), tmp_path / "a", b)
-    assert not got.checksum_verified and got.archive_checksum == world["tar_sum"]
+    assert not got.provenance.checksum_verified and got.archive_checksum == world["tar_sum"]
     assert any("no expected checksum" in w for w in b.warnings)
     route = world["server"].routes["/demo-1.0.0.tar.gz"]
     hits = route.hits
@@ -187,8 +187,10 @@ def test_git_url(world: dict, home: Path, tmp_path: Path) -> None:
     b = bus()
     spec = classify(world["server"].url("demo.git"), "v1.0.0")
     got = fetch(spec, make_settings(home), tmp_path / "s", b, expected_checksum=world["dir_sum"])
-    assert got.source_type == "git" and got.source_ref == "v1.0.0"
-    assert got.checksum_subject == "directory" and got.expected_checksum == world["dir_sum"]
+    assert got.provenance.source_type == "git" and got.provenance.source_ref == "v1.0.0"
+    assert (
+        got.provenance.checksum_subject == "directory" and got.expected_checksum == world["dir_sum"]
+    )
     assert got.meta["commit"] == world["commit"]
     assert directory_checksum(got.path).checksum == world["dir_sum"]
     assert b.warnings == []
@@ -219,11 +221,14 @@ def test_registry_git_source(world: dict, home: Path, tmp_path: Path) -> None:
     for req in ("demo", "demo@1.0.0", "demo@latest", "demo@^1.0"):
         stage = tmp_path / req.replace("@", "_").replace("^", "c")
         got = fetch(classify(req), reg_settings(home, url), stage, bus())
-        assert got.source_type == "registry" and got.registry_name == "test"
-        assert got.source_ref == req
+        assert got.provenance.source_type == "registry" and got.provenance.registry_name == "test"
+        assert got.provenance.source_ref == req
         assert got.meta["registry_source"] == "git" and got.meta["fallback"] is False
         assert got.meta["commit"] == world["commit"]
-        assert got.checksum_subject == "directory" and got.expected_checksum == world["dir_sum"]
+        assert (
+            got.provenance.checksum_subject == "directory"
+            and got.expected_checksum == world["dir_sum"]
+        )
         assert directory_checksum(got.path).checksum == world["dir_sum"]
 
 
@@ -236,7 +241,7 @@ def test_registry_git_fails_falls_back_to_archive(world: dict, home: Path, tmp_p
     got = fetch(classify("demo"), reg_settings(home, url), tmp_path / "s", b)
     assert got.meta["registry_source"] == "archive" and got.meta["fallback"] is True
     assert "gone.git" in got.meta["fallback_reason"]
-    assert got.checksum_subject == "archive" and got.checksum_verified
+    assert got.provenance.checksum_subject == "archive" and got.provenance.checksum_verified
     assert got.archive_checksum == world["tar_sum"]
     assert any("using the archive source" in w for w in b.warnings)
 
@@ -363,9 +368,9 @@ def test_local_mirror_with_relative_sources(world: dict, home: Path, tmp_path: P
     s = make_settings(home, [{"name": "m", "url": str(mirror / "index.json")}])
     got = fetch(classify("demo"), s, tmp_path / "a", bus())
     assert got.meta["registry_source"] == "git"
-    assert got.source_url == str(mirror / "git" / "demo.git")
+    assert got.provenance.source_url == str(mirror / "git" / "demo.git")
     shutil.rmtree(mirror / "git")
     b = bus()
     got = fetch(classify("demo"), s, tmp_path / "b", b)
     assert got.meta["registry_source"] == "archive" and got.meta["fallback"] is True
-    assert got.source_url == str(mirror / "archives" / "demo.tar.gz")
+    assert got.provenance.source_url == str(mirror / "archives" / "demo.tar.gz")

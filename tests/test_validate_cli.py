@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import EXAMPLES, run_cli
-from tests.test_manifest import BASE, BOMB, MALFORMED, make_pack
+from tests.manifest_cases import BASE, BOMB, MALFORMED, make_pack
 
 
 def invoke(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -196,6 +196,7 @@ LONG = "1.0.0-" + "a" * 251
     ],
 )
 def test_manifest_index_and_lock_file_refuse_them(version: str, fragment: str) -> None:
+    from attune_packs.fetch.provenance import Provenance
     from attune_packs.pack.manifest import parse_manifest_data
     from attune_packs.registry.index_validation import validate_index_data
     from attune_packs.resolve.lockfile import LockedPack, LockFile, LockfileError, parse
@@ -217,7 +218,14 @@ def test_manifest_index_and_lock_file_refuse_them(version: str, fragment: str) -
             assert any(fragment in p for p in on_version), problems
 
     doc = LockFile(
-        ["demo"], [LockedPack("demo", "1.0.0", "local_directory", "/p/d", "sha256:" + "b" * 64)]
+        ["demo"],
+        [
+            LockedPack(
+                "demo",
+                "1.0.0",
+                Provenance("local_directory", "/p/d", checksum="sha256:" + "b" * 64),
+            )
+        ],
     ).to_dict()
     doc["packs"][0]["version"] = version
     with pytest.raises(LockfileError) as err:

@@ -13,6 +13,7 @@ from attune_packs.events import Warning as WarningEvent
 
 if TYPE_CHECKING:
     from attune_packs.registry.authoring import SourceOptions
+    from attune_packs.registry.index_edit import MergeResult, UpdateResult
 
 
 PACK_PATH = Arg("path", type=Path, help="The pack folder (holding pack.yaml).", complete=DIRS)
@@ -105,6 +106,19 @@ def index_entry(
     return Rendered(built.entry, text)
 
 
+def _text_update(result: UpdateResult) -> str:
+    if result.action == "unchanged":
+        return f"{result.index} unchanged: {result.ref} {result.version} is already listed as built"
+    replaced = f" (replaced {', '.join(result.replaced)})" if result.replaced else ""
+    if result.history:
+        replaced += f"; keeps {', '.join(result.history)}"
+    return (
+        f"{result.action} {result.ref} {result.version}{replaced} in {result.index}: "
+        f"{count(result.packs, 'entry', 'entries')}, format {result.format}, "
+        f"last_updated {result.last_updated}"
+    )
+
+
 @command(
     "index-update",
     PACK_PATH,
@@ -165,18 +179,16 @@ def index_update(
         bus=_bus(),
         max_bytes=settings().network.index_max_bytes,
     )
-    if result.action == "unchanged":
-        line = f"{result.index} unchanged: {result.ref} {result.version} is already listed as built"
-    else:
-        replaced = f" (replaced {', '.join(result.replaced)})" if result.replaced else ""
-        if result.history:
-            replaced += f"; keeps {', '.join(result.history)}"
-        line = (
-            f"{result.action} {result.ref} {result.version}{replaced} in {result.index}: "
-            f"{count(result.packs, 'entry', 'entries')}, format {result.format}, "
-            f"last_updated {result.last_updated}"
-        )
-    return Rendered(result.to_dict(), line)
+    return Rendered(result.to_dict(), _text_update(result))
+
+
+def _text_merge(result: MergeResult) -> str:
+    return (
+        f"merged {count(len(result.inputs), 'index', 'indices')} "
+        f"({count(result.loaded, 'entry', 'entries')}) into {result.file}: "
+        f"{count(result.packs, 'entry', 'entries')} for {count(result.refs, 'ref', 'refs')}, "
+        f"format {result.format}, last_updated {result.last_updated}"
+    )
 
 
 @command(
@@ -220,10 +232,4 @@ def index_merge(inputs: list[Path], file: Path, force: bool, keep_history: bool)
         bus=_bus(),
         max_bytes=settings().network.index_max_bytes,
     )
-    line = (
-        f"merged {count(len(result.inputs), 'index', 'indices')} "
-        f"({count(result.loaded, 'entry', 'entries')}) into {result.file}: "
-        f"{count(result.packs, 'entry', 'entries')} for {count(result.refs, 'ref', 'refs')}, "
-        f"format {result.format}, last_updated {result.last_updated}"
-    )
-    return Rendered(result.to_dict(), line)
+    return Rendered(result.to_dict(), _text_merge(result))

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from attune_packs.cli.facade import manager
 from attune_packs.cli.grammar import FILES, Arg, Opt, command
 from attune_packs.cli.render import Rendered, kv_table
+
+if TYPE_CHECKING:
+    from attune_packs.pack.check import ChecksumCheck
+
+
+def _text_checksum(result: ChecksumCheck) -> str:
+    pairs: list[tuple[str, Any]] = [
+        ("path", result.path),
+        ("kind", result.kind),
+        ("checksum", result.checksum),
+        ("files", result.files),
+        ("bytes", result.bytes),
+    ]
+    if result.expected:
+        pairs.append(("expected", "matches"))
+    return kv_table(pairs)
 
 
 @command(
@@ -22,28 +40,5 @@ def checksum(path: Path, expect: str | None) -> Rendered:
     Example:
       attune pack checksum ./my-pack --expect sha256:e983...
     """
-    from attune_packs.pack import checksum as attune_checksum
-
-    if expect is not None:
-        attune_checksum.parse_checksum(expect, "--expect value")
-    result = attune_checksum.checksum_path(path)
-    if expect is not None:
-        attune_checksum.verify(result, expect)
-    data = result.to_dict()
-    if expect is not None:
-        data["expected"] = expect
-        data["matches"] = True
-
-    def text() -> str:
-        return kv_table(
-            [
-                ("path", result.path),
-                ("kind", result.kind),
-                ("checksum", result.checksum),
-                ("files", result.files),
-                ("bytes", result.bytes),
-            ]
-            + ([("expected", "matches")] if expect else [])
-        )
-
-    return Rendered(data, text)
+    result = manager().checksum(path, expect=expect)
+    return Rendered(result.to_dict(), lambda: _text_checksum(result))

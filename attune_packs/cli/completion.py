@@ -89,19 +89,13 @@ SCRIPTS = {"bash": _BASH, "zsh": _ZSH, "fish": _FISH}
 # --------------------------------------------------------------------------- the engine
 
 
-def _installed_refs() -> list[str]:
+def _installed_refs(home: str | None = None) -> list[str]:
     """Refs installed in this home (quietly nothing when there is no database yet)."""
     try:
         from attune_packs.config import load_settings
-        from attune_packs.db import open_database
+        from attune_packs.install.queries import installed_refs
 
-        db = open_database(load_settings(), readonly=True)
-        if db is None:
-            return []
-        try:
-            return [p.ref for p in db.list_packs()]
-        finally:
-            db.close()
+        return installed_refs(load_settings(home=home))
     except Exception:  # completion never shows an error
         return []
 
@@ -111,9 +105,9 @@ def _options_of(words: str, cmd: Command | None) -> list[Opt]:
     return [*own, *GLOBAL_OPTIONS, *(ROOT_OPTIONS if not words else ())]
 
 
-def _source(kind: str | None) -> list[str]:
+def _source(kind: str | None, home: str | None = None) -> list[str]:
     if kind == REFS:
-        return _installed_refs()
+        return _installed_refs(home)
     if kind == FILES:
         return ["__files__"]
     if kind == DIRS:
@@ -129,14 +123,19 @@ def candidates(words: Sequence[str]) -> list[str]:
     positionals = 0
     expecting: Opt | None = None
     only_positional = False
+    home: str | None = None  # a --home typed earlier on the line
     for word in typed:
         options = _options_of(group, cmd)
         if expecting is not None:
+            if expecting.dest == "home":
+                home = word
             expecting = None
         elif word == "--" and cmd is not None:
             only_positional = True
         elif word.startswith("-") and not only_positional:
             name = word.split("=", 1)[0]
+            if name == "--home" and "=" in word:
+                home = word.split("=", 1)[1]
             opt = next((o for o in options if name in o.flags), None)
             if opt is not None and not opt.flag and "=" not in word and not opt.optional_value:
                 expecting = opt
@@ -152,13 +151,13 @@ def candidates(words: Sequence[str]) -> list[str]:
             positionals += 1
     options = _options_of(group, cmd)
     if expecting is not None:
-        found = list(expecting.choices) if expecting.choices else _source(expecting.complete)
+        found = list(expecting.choices) if expecting.choices else _source(expecting.complete, home)
     elif current.startswith("-") and not only_positional:
         found = [f for o in options for f in o.flags if f.startswith("--") or len(current) < 2]
     elif cmd is None:
         found = children(group)
     else:
-        found = _source(_arg_at(cmd, positionals))
+        found = _source(_arg_at(cmd, positionals), home)
     return [c for c in found if c.startswith(current) or c.startswith("__")]
 
 

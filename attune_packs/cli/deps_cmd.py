@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Any
 
 from attune_packs.cli.grammar import FILES, Arg, Opt, command
 from attune_packs.cli.render import Rendered, count, settings, table
-from attune_packs.errors import UsageError
 
 if TYPE_CHECKING:
     from attune_packs.events import EventBus
+    from attune_packs.resolve.reports import DepsReport, LockReport
 
 RESOLVE_OPTIONS = (
     Opt("--registry", metavar="NAME", help="Resolve in this registry only."),
@@ -48,29 +47,18 @@ def _columns(rows: list[list[str]], headers: list[str]) -> str:
     )
 
 
-def _check_options(registry: str | None, no_registry: bool) -> None:
-    if no_registry and registry is not None:
-        raise UsageError("--registry and --no-registry cannot be used together")
-
-
 # --------------------------------------------------------------------------- deps
 
 
 def _tree_rows(nodes: list[dict[str, Any]]) -> list[list[str]]:
-    from attune_packs.fetch.provenance import Source
+    from attune_packs.resolve.reports import describe_source
 
     rows: list[list[str]] = []
 
     def walk(node: dict[str, Any], prefix: str, last: bool, depth: int) -> None:
         branch = "" if depth == 0 else ("└─ " if last else "├─ ")
         name = prefix + branch + _clean(node["ref"])
-        src = node["source"]
-        if node["action"] == "keep":
-            where = "installed"
-        else:
-            where = Source(
-                src["type"], src["url"], src["git_ref"], src["checksum"], src["registry"]
-            ).describe()
+        where = "installed" if node["action"] == "keep" else describe_source(node["source"])
         action = node["action"]
         if node.get("installed_version") and action in ("upgrade", "downgrade"):
             action += f" from {node['installed_version']}"
@@ -93,6 +81,12 @@ def _tree_rows(nodes: list[dict[str, Any]]) -> list[list[str]]:
     for root in nodes:
         walk(root, "", True, 0)
     return rows
+
+
+def _text_deps(report: DepsReport) -> str:
+    out = _columns(_tree_rows(report.tree), ["pack", "version", "action", "constraint", "from"])
+    total, todo = report.total, report.changes
+    return out + f"\n\n{count(total, 'pack')}: {todo} to install or change, {total - todo} kept"
 
 
 @command(
@@ -123,66 +117,31 @@ def deps(target: str, registry: str | None, no_registry: bool, refresh: bool) ->
       attune pack deps 'incident_response@^1' -o json
       attune pack deps ./my-pack
     """
-    from attune_packs.db import open_database
-    from attune_packs.fetch import local, spec
-    from attune_packs.pack.model import parse_pack_requirement
-    from attune_packs.resolve import planner as planning
+    from attune_packs.resolve.reports import check_registry_options, dependency_tree
 
-    _check_options(registry, no_registry)
-    s = settings()
-    bus = _bus()
-    db = open_database(s, readonly=True)
-    try:
-        planner = planning.Planner(
-            s, db=db, bus=bus, registry=registry, no_registry=no_registry, refresh=refresh
-        )
-        if spec.looks_like_path(target):
-            pack = local.load_local(target, s, checksum=False)
-            root = pack.manifest.ref
-            cand = planning.local_candidate(pack.manifest, pack.source)
-            plan = planner.plan([root], local=[cand])
-            kind = "path"
-        else:
-            try:
-                req = parse_pack_requirement(target)
-            except ValueError as exc:
-                raise UsageError(str(exc), code="invalid_requirement") from None
-            root = req.ref
-            row = db.get_pack(req.ref) if db is not None else None
-            from attune_packs.versioning import satisfies
-
-            if row is not None and satisfies(row.version, req.constraint):
-                plan = planner.plan([], pinned={req.ref: row.version})
-                kind = "installed"
-            else:
-                plan = planner.plan([str(req)])
-                kind = "requirement"
-    finally:
-        if db is not None:
-            db.close()
-    tree = plan.tree()
-    data = {
-        "target": target,
-        "kind": kind,
-        "root": root,
-        "tree": tree,
-        "order": [item.to_dict() for item in plan.items],
-    }
-
-    def text() -> str:
-        rows = _tree_rows(tree)
-        out = _columns(rows, ["pack", "version", "action", "constraint", "from"])
-        todo = [i for i in plan.items if i.action != "keep"]
-        total = len(plan.items)
-        summary = (
-            f"{count(total, 'pack')}: {len(todo)} to install or change, {total - len(todo)} kept"
-        )
-        return out + "\n\n" + summary
-
-    return Rendered(data, text)
+    check_registry_options(registry, no_registry)
+    report = dependency_tree(
+        settings(), target, registry=registry, no_registry=no_registry, refresh=refresh, bus=_bus()
+    )
+    return Rendered(report.to_dict(), lambda: _text_deps(report))
 
 
 # --------------------------------------------------------------------------- lock
+
+
+def _text_lock(report: LockReport, file: str) -> str:
+    from attune_packs.resolve.reports import describe_source
+
+    packs = report.packs()
+    rows = [
+        (p["ref"], p["version"], _clean(describe_source(p["source"])), p["checksum"]) for p in packs
+    ]
+    out = table(rows, ["pack", "version", "source", "checksum"])
+    if report.check:
+        state = "is up to date" if report.up_to_date else "is out of date (run without --check)"
+    else:
+        state = "written" if report.written else "unchanged"
+    return f"{out}\n\n{file}: {count(len(packs), 'pack')}, {state}"
 
 
 @command(
@@ -228,41 +187,20 @@ def lock(
       attune pack lock 'core_utils@^1' ./my-pack --file site.lock
       attune pack lock incident_response --check
     """
-    from attune_packs.resolve import lock as lock_mod
-    from attune_packs.resolve import lockfile
+    from attune_packs.resolve.reports import check_registry_options, lock_to_file
 
-    _check_options(registry, no_registry)
-    s = settings()
-    lock = lock_mod.lock(
-        s,
+    check_registry_options(registry, no_registry)
+    report = lock_to_file(
+        settings(),
         requirements,
-        bus=_bus(),
+        file,
+        check=check,
         registry=registry,
         no_registry=no_registry,
         refresh=refresh,
+        bus=_bus(),
     )
-    path = os.path.abspath(file)
-    if check:
-        try:
-            with open(path, "rb") as fh:
-                current = fh.read()
-        except OSError:
-            current = None
-        up_to_date = current == lockfile.dump(lock).encode("ascii")
-        written = False
-    else:
-        written = lockfile.write(path, lock)
-        up_to_date = True
-    data = {"file": path, "written": written, "up_to_date": up_to_date, **lock.to_dict()}
-
-    def text() -> str:
-        rows = [(p.ref, p.version, _clean(p.source().describe()), p.checksum) for p in lock.packs]
-        out = table(rows, ["pack", "version", "source", "checksum"])
-        if check:
-            state = "is up to date" if up_to_date else "is out of date (run without --check)"
-        else:
-            state = "written" if written else "unchanged"
-        return f"{out}\n\n{file}: {count(len(lock.packs), 'pack')}, {state}"
-
-    messages = [] if up_to_date else [f"error: {file} is missing or out of date"]
-    return Rendered(data, text, 0 if up_to_date else 1, messages)
+    messages = [] if report.up_to_date else [f"error: {file} is missing or out of date"]
+    return Rendered(
+        report.to_dict(), lambda: _text_lock(report, file), 0 if report.up_to_date else 1, messages
+    )

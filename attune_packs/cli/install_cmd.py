@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Any
 
+from attune_packs.cli.facade import manager
 from attune_packs.cli.grammar import FILES, REFS, Arg, Opt, command
 from attune_packs.cli.render import Rendered, settings, table
 from attune_packs.errors import AttuneError, UsageError
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
     from attune_packs.events import EventBus
+    from attune_packs.install.run import InstallRun, LockedRun
 
 PROGRESS_MODES = ("auto", "plain", "json", "none")
 ProgressOpt = Opt(
@@ -46,52 +48,9 @@ def _describe(r: dict[str, Any]) -> str:
     return f"{what} {verb}"
 
 
-def _source_text(src: dict[str, Any]) -> str:
-    from attune_packs.fetch.provenance import Source
+def _text_plan(rows: list[dict[str, Any]]) -> str:
+    from attune_packs.resolve.reports import describe_source
 
-    return Source(
-        src.get("type") or "",
-        src.get("url"),
-        src.get("git_ref"),
-        src.get("checksum"),
-        src.get("registry"),
-    ).describe()
-
-
-def _result_source(r: dict[str, Any]) -> dict[str, Any]:
-    meta_type = r.get("source_type") or ""
-    return {
-        "type": meta_type,
-        "url": r.get("source_url") or r.get("source_ref"),
-        "git_ref": r.get("source_ref") if meta_type == "git" else None,
-        "checksum": r.get("checksum"),
-        "registry": r.get("registry_name"),
-    }
-
-
-def plan_rows(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The plan of a dry run: each SOURCE's dependencies (install order), then itself."""
-    rows: list[dict[str, Any]] = []
-    for r in results:
-        for d in r.get("dependencies") or []:
-            rows.append({**d, "required_by": list(d.get("required_by") or [])})
-        action = "keep" if r["status"] == "already_installed" else r["action"]
-        rows.append(
-            {
-                "ref": r["ref"],
-                "version": r["version"],
-                "action": action,
-                "status": "kept" if action == "keep" else "planned",
-                "installed_version": r.get("previous_version"),
-                "requested": True,
-                "required_by": ["(requested)"],
-                "source": _result_source(r),
-            }
-        )
-    return rows
-
-
-def _plan_table(rows: list[dict[str, Any]]) -> str:
     body = [
         (
             str(i),
@@ -99,12 +58,34 @@ def _plan_table(rows: list[dict[str, Any]]) -> str:
             r["version"],
             r["action"],
             r.get("installed_version") or "-",
-            "installed" if r["action"] == "keep" else _source_text(r["source"]),
+            "installed" if r["action"] == "keep" else describe_source(r["source"]),
             ", ".join(r.get("required_by") or []) or "-",
         )
         for i, r in enumerate(rows, 1)
     ]
-    return table(body, ["#", "pack", "version", "action", "installed", "from", "required by"])
+    body_text = table(body, ["#", "pack", "version", "action", "installed", "from", "required by"])
+    return "dry run: nothing was changed\n" + body_text
+
+
+def _text_install(run: InstallRun) -> str:
+    if run.plan is not None:
+        return _text_plan(run.plan)
+    rows = []
+    for r in run.results:
+        for d in r.get("dependencies") or []:
+            if d.get("status") in ("installed", "already_installed"):
+                what = _describe({**d, "previous_version": d.get("installed_version")})
+                rows.append((f"{what} (dependency of {r['ref']})", d.get("checksum") or ""))
+        rows.append((_describe(r), r["checksum"]))
+    return table(rows, ["result", "checksum"])
+
+
+def _text_locked(run: LockedRun) -> str:
+    if run.plan is not None:
+        return _text_plan(run.plan)
+    return table(
+        [(_describe(r) + " (locked)", r["checksum"]) for r in run.results], ["result", "checksum"]
+    )
 
 
 @command(
@@ -171,112 +152,50 @@ def install(
       attune pack install slack@^2 --dry-run -o json
       attune pack install --locked attune-packs.lock
     """
-    from attune_packs.install.options import InstallOptions
-    from attune_packs.install.pipeline import Installer
-    from attune_packs.pack.checksum import parse_checksum
+    from attune_packs.install.run import check_install_request
 
     sources = list(sources or [])
-    if locked is not None:
-        if sources:
-            raise UsageError("give either SOURCE... or --locked FILE, not both")
-        clash = [
-            name
-            for name, given in (
-                ("--ref-spec", ref_spec is not None),
-                ("--expect-checksum", expect_checksum is not None),
-                ("--registry", registry is not None),
-                ("--no-registry", no_registry),
-                ("--skip-deps", skip_deps),
-                ("--refresh", refresh),
-            )
-            if given
-        ]
-        if clash:
-            raise UsageError(
-                f"{', '.join(clash)} cannot be used with --locked (the lock file fixes "
-                "sources, checksums and dependencies)"
-            )
-        return _install_locked(locked, force, skip_tests, dry_run, progress)
-    if not sources:
-        raise UsageError("missing SOURCE: give at least one pack source (or --locked FILE)")
-    if len(sources) > 1 and (expect_checksum is not None or ref_spec is not None):
-        raise UsageError("--expect-checksum and --ref-spec take exactly one SOURCE")
-    if expect_checksum is not None:
-        parse_checksum(expect_checksum, "--expect-checksum value")
-    if no_registry and registry is not None:
-        raise UsageError("--registry and --no-registry cannot be used together")
-    options = InstallOptions(
+    check_install_request(
+        sources,
+        locked=locked,
         ref_spec=ref_spec,
-        force=force,
-        skip_deps=skip_deps,
-        skip_tests=skip_tests,
-        no_registry=no_registry,
-        registry=registry,
         expect_checksum=expect_checksum,
-        dry_run=dry_run,
+        registry=registry,
+        no_registry=no_registry,
+        skip_deps=skip_deps,
         refresh=refresh,
-        installation_method="cli",
     )
+    if locked is not None:
+        return _install_locked(locked, force, skip_tests, dry_run, progress)
     with progress_bus(progress) as bus:
-        installer = Installer(settings(), bus)
-        try:
-            results = installer.install_each((source, options) for source in sources)
-        finally:
-            installer.close()
-
-    data: dict[str, Any] = {"dry_run": dry_run, "results": results}
-    if dry_run:
-        data["plan"] = plan_rows(results)
-
-        def plan_text() -> str:
-            return "dry run: nothing was changed\n" + _plan_table(data["plan"])
-
-        return Rendered(data, plan_text)
-
-    def text() -> str:
-        rows = []
-        for r in results:
-            for d in r.get("dependencies") or []:
-                if d.get("status") in ("installed", "already_installed"):
-                    what = _describe({**d, "previous_version": d.get("installed_version")})
-                    rows.append((f"{what} (dependency of {r['ref']})", d.get("checksum") or ""))
-            rows.append((_describe(r), r["checksum"]))
-        return table(rows, ["result", "checksum"])
-
-    return Rendered(data, text)
+        run = manager(bus).install(
+            sources,
+            ref_spec=ref_spec,
+            force=force,
+            skip_deps=skip_deps,
+            skip_tests=skip_tests,
+            no_registry=no_registry,
+            registry=registry,
+            expect_checksum=expect_checksum,
+            dry_run=dry_run,
+            refresh=refresh,
+        )
+    return Rendered(run.to_dict(), lambda: _text_install(run))
 
 
 def _install_locked(
     path: str, force: bool, skip_tests: bool, dry_run: bool, progress_mode: str
 ) -> Rendered:
-    from attune_packs.install import dependencies
-    from attune_packs.resolve import lock as lock_mod
-    from attune_packs.resolve import lockfile
+    """The lock file is read first; a dry run only reads the database (no progress)."""
+    from attune_packs.install.run import install_locked_file, load_lock
 
-    lock = lockfile.load(path)
+    lock = load_lock(path)
     if dry_run:
-        from attune_packs.db import open_database
-
-        db = open_database(settings(), readonly=True)
-        try:
-            rows = lock_mod.locked_plan(lock, db)
-        finally:
-            if db is not None:
-                db.close()
-        data = {"dry_run": True, "locked": lock.path, "results": [], "plan": rows}
-        return Rendered(data, lambda: "dry run: nothing was changed\n" + _plan_table(rows))
-    with progress_bus(progress_mode) as bus:
-        results = dependencies.install_locked(
-            settings(), lock, bus=bus, force=force, skip_tests=skip_tests
-        )
-    data = {"dry_run": False, "locked": lock.path, "results": results}
-
-    def text() -> str:
-        return table(
-            [(_describe(r) + " (locked)", r["checksum"]) for r in results], ["result", "checksum"]
-        )
-
-    return Rendered(data, text)
+        run = install_locked_file(settings(), lock, dry_run=True)
+    else:
+        with progress_bus(progress_mode) as bus:
+            run = install_locked_file(settings(), lock, force=force, skip_tests=skip_tests, bus=bus)
+    return Rendered(run.to_dict(), lambda: _text_locked(run))
 
 
 @command(
@@ -294,24 +213,24 @@ def uninstall(ref: str, yes: bool, force: bool) -> Rendered:
     Example:
       attune pack uninstall slack --yes
     """
-    from attune_packs.install.pipeline import Installer
+    _confirm_uninstall(ref, yes)
+    result = manager().uninstall(ref, force=force)
+    removed = ", ".join(result.removed_versions) or "-"
+    text = f"{ref} {result.version} uninstalled (removed versions: {removed})"
+    return Rendered(result.to_dict(), text, 0, [f"warning: {w}" for w in result.warnings])
 
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError(
-                f"refusing to uninstall {ref} without confirmation: pass --yes",
-                code="confirmation_required",
-            )
-        if not _confirm(f"Uninstall {ref}? [y/N]: "):
-            raise AttuneError("uninstall cancelled", code="cancelled")
-    installer = Installer(settings())
-    try:
-        result = installer.uninstall(ref, force=force)
-    finally:
-        installer.close()
-    removed = ", ".join(result["removed_versions"]) or "-"
-    text = f"{ref} {result['version']} uninstalled (removed versions: {removed})"
-    return Rendered(result, text, 0, [f"warning: {w}" for w in result["warnings"]])
+
+def _confirm_uninstall(ref: str, yes: bool) -> None:
+    """Without --yes: ask on a terminal, refuse elsewhere."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            f"refusing to uninstall {ref} without confirmation: pass --yes",
+            code="confirmation_required",
+        )
+    if not _confirm(f"Uninstall {ref}? [y/N]: "):
+        raise AttuneError("uninstall cancelled", code="cancelled")
 
 
 def _confirm(question: str) -> bool:

@@ -61,7 +61,7 @@ class _Reader:
         self.inv = Invocation()
 
     def error(self, message: str) -> UsageError:
-        return UsageError(f"{message} (see '{self.inv.prog} --help')")
+        return UsageError(f"{message.rstrip('.')} (see '{self.inv.prog} --help')")
 
     def options(self) -> list[Opt]:
         inv = self.inv

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from attune_packs.cli.facade import manager
 from attune_packs.cli.grammar import REFS, Arg, Opt, command, positive_int
 from attune_packs.cli.render import Rendered, kv_table, settings, table
-from attune_packs.errors import NotFound, UsageError
 
 if TYPE_CHECKING:
-    from attune_packs.db import DependencyRecord, InstallationRecord, PackRecord
+    from datetime import datetime
+
+    from attune_packs.install.queries import AuditTrail, PackDetails, PackList
+    from attune_packs.install.run import VerifyReport
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -22,58 +23,17 @@ def _short(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value is not None else "-"
 
 
-def pack_doc(p: PackRecord) -> dict[str, Any]:
-    return {
-        "ref": p.ref,
-        "version": p.version,
-        "label": p.label,
-        "description": p.description,
-        "author": p.author,
-        "license": p.license,
-        "checksum": p.checksum,
-        "storage_path": p.storage_path,
-        "source_type": p.source_type,
-        "source_url": p.source_url,
-        "source_ref": p.source_ref,
-        "registry_name": p.registry_name,
-        "installed_at": _ts(p.installed_at),
-        "updated_at": _ts(p.updated_at),
-    }
+# --------------------------------------------------------------------------- list
 
 
-def dep_doc(d: DependencyRecord) -> dict[str, Any]:
-    return {"kind": d.kind, "name": d.name, "constraint": d.constraint}
-
-
-def audit_doc(a: InstallationRecord) -> dict[str, Any]:
-    return {
-        "id": a.id,
-        "pack_ref": a.pack_ref,
-        "pack_version": a.pack_version,
-        "previous_version": a.previous_version,
-        "action": a.action,
-        "status": a.status,
-        "source_type": a.source_type,
-        "source_url": a.source_url,
-        "source_ref": a.source_ref,
-        "registry_name": a.registry_name,
-        "checksum": a.checksum,
-        "checksum_subject": a.checksum_subject,
-        "checksum_verified": a.checksum_verified,
-        "storage_path": a.storage_path,
-        "installed_by": a.installed_by,
-        "installation_method": a.installation_method,
-        "started_at": _ts(a.started_at),
-        "finished_at": _ts(a.finished_at),
-        "error_message": a.error_message,
-        "meta": a.meta or {},
-    }
-
-
-def _installer() -> Any:
-    from attune_packs.install.pipeline import Installer
-
-    return Installer(settings())
+def _text_list(packs: PackList) -> str:
+    if not packs:
+        return "no packs installed"
+    rows = [
+        (p.ref, p.version, p.source_type, _short(p.updated_at), p.checksum[:19] + "…")
+        for p in packs
+    ]
+    return table(rows, ["ref", "version", "source", "updated", "checksum"])
 
 
 @command("list")
@@ -83,23 +43,52 @@ def list_packs() -> Rendered:
     Example:
       attune pack list -o json
     """
-    inst = _installer()
-    try:
-        packs = inst.db.list_packs()
-    finally:
-        inst.close()
-    data = [pack_doc(p) for p in packs]
+    packs = manager().list()
+    return Rendered(packs.to_dict(), lambda: _text_list(packs))
 
-    def text() -> str:
-        if not packs:
-            return "no packs installed"
-        rows = [
-            (p.ref, p.version, p.source_type, _short(p.updated_at), p.checksum[:19] + "…")
-            for p in packs
-        ]
-        return table(rows, ["ref", "version", "source", "updated", "checksum"])
 
-    return Rendered(data, text)
+# --------------------------------------------------------------------------- show
+
+
+def _text_show(d: PackDetails) -> str:
+    p = d.pack
+    pairs = [
+        ("ref", p.ref),
+        ("version", p.version),
+        ("label", p.label),
+        ("description", p.description),
+        ("author", p.author),
+        ("license", p.license),
+        ("source", p.source_type),
+        ("source url", p.source_url),
+        ("source ref", p.source_ref),
+        ("registry", p.registry_name),
+        ("checksum", p.checksum),
+        ("path", p.storage_path),
+        ("link", f"{d.active_link} -> {d.link_target}"),
+        ("kept versions", ", ".join(d.kept_versions) or "-"),
+        ("installed", _ts(p.installed_at)),
+        ("updated", _ts(p.updated_at)),
+    ]
+    if d.last_change is not None:
+        a = d.last_change
+        pairs.append(
+            (
+                "last change",
+                f"#{a.id} {a.action} {a.status} by {a.installed_by} ({a.installation_method})",
+            )
+        )
+    out = kv_table(pairs)
+    if d.dependencies:
+        out += "\n\ndependencies:\n" + table(
+            [(x.kind, x.name, x.constraint or "*") for x in d.dependencies],
+            ["kind", "name", "constraint"],
+        )
+    if d.dependents:
+        out += "\n\nrequired by:\n" + table(
+            [(x.ref, x.constraint or "*") for x in d.dependents], ["pack", "constraint"]
+        )
+    return out
 
 
 @command("show", Arg("ref", help="An installed pack.", complete=REFS))
@@ -109,72 +98,50 @@ def show(ref: str) -> Rendered:
     Example:
       attune pack show slack
     """
-    inst = _installer()
-    try:
-        db = inst.db
-        p = db.get_pack(ref)
-        if p is None:
-            raise NotFound(f"pack {ref!r} is not installed")
-        deps = db.dependencies(ref)
-        dependents = db.dependents(ref)
-        last = db.history(ref, limit=1)
-        kept = inst.store.versions_on_disk(ref)
-        link = inst.store.read_link(ref)
-    finally:
-        inst.close()
-    data = pack_doc(p)
-    data.update(
-        {
-            "active_link": os.fspath(inst.store.link_path(ref)),
-            "link_target": link,
-            "kept_versions": kept,
-            "dependencies": [dep_doc(d) for d in deps],
-            "dependents": [{"ref": d.pack_ref, "constraint": d.constraint} for d in dependents],
-            "last_change": audit_doc(last[0]) if last else None,
-            "manifest": p.manifest or {},
-        }
-    )
+    details = manager().show(ref)
+    return Rendered(details.to_dict(), lambda: _text_show(details))
 
-    def text() -> str:
-        pairs = [
-            ("ref", p.ref),
-            ("version", p.version),
-            ("label", p.label),
-            ("description", p.description),
-            ("author", p.author),
-            ("license", p.license),
-            ("source", p.source_type),
-            ("source url", p.source_url),
-            ("source ref", p.source_ref),
-            ("registry", p.registry_name),
-            ("checksum", p.checksum),
-            ("path", p.storage_path),
-            ("link", f"{inst.store.link_path(ref)} -> {link}"),
-            ("kept versions", ", ".join(kept) or "-"),
-            ("installed", _ts(p.installed_at)),
-            ("updated", _ts(p.updated_at)),
-        ]
-        if last:
-            a = last[0]
-            pairs.append(
-                (
-                    "last change",
-                    f"#{a.id} {a.action} {a.status} by {a.installed_by} ({a.installation_method})",
-                )
-            )
-        out = kv_table(pairs)
-        if deps:
-            out += "\n\ndependencies:\n" + table(
-                [(d.kind, d.name, d.constraint or "*") for d in deps],
-                ["kind", "name", "constraint"],
-            )
-        if dependents:
-            out += "\n\nrequired by:\n" + table(
-                [(d.pack_ref, d.constraint or "*") for d in dependents], ["pack", "constraint"]
-            )
-        return out
 
-    return Rendered(data, text)
+# --------------------------------------------------------------------------- history
+
+_HISTORY_HEADERS = [
+    "id",
+    "finished",
+    "ref",
+    "action",
+    "status",
+    "version",
+    "source",
+    "method",
+    "by",
+    "error",
+]
+
+
+def _text_history(trail: AuditTrail) -> str:
+    if not trail:
+        return "no history" + (f" for {trail.ref}" if trail.ref else "")
+    rows = [
+        (
+            a.id,
+            _short(a.finished_at),
+            a.pack_ref or "?",
+            a.action,
+            a.status,
+            (
+                f"{a.previous_version} -> "
+                if a.previous_version and a.previous_version != a.pack_version
+                else ""
+            )
+            + (a.pack_version or "?"),
+            a.source_type or "-",
+            a.installation_method or "-",
+            a.installed_by or "-",
+            a.error_message or "",
+        )
+        for a in trail
+    ]
+    return table(rows, _HISTORY_HEADERS)
 
 
 @command(
@@ -189,55 +156,11 @@ def history(ref: str | None, limit: int | None) -> Rendered:
     Example:
       attune pack history slack --limit 5
     """
-    if limit is not None and limit < 1:
-        raise UsageError("--limit must be at least 1")
-    inst = _installer()
-    try:
-        rows = inst.db.history(ref, limit)
-    finally:
-        inst.close()
-    data = [audit_doc(a) for a in rows]
+    trail = manager().history(ref, limit=limit)
+    return Rendered(trail.to_dict(), lambda: _text_history(trail))
 
-    def text() -> str:
-        if not rows:
-            return "no history" + (f" for {ref}" if ref else "")
-        out = [
-            (
-                a.id,
-                _short(a.finished_at),
-                a.pack_ref or "?",
-                a.action,
-                a.status,
-                (
-                    f"{a.previous_version} -> "
-                    if a.previous_version and a.previous_version != a.pack_version
-                    else ""
-                )
-                + (a.pack_version or "?"),
-                a.source_type or "-",
-                a.installation_method or "-",
-                a.installed_by or "-",
-                a.error_message or "",
-            )
-            for a in rows
-        ]
-        return table(
-            out,
-            [
-                "id",
-                "finished",
-                "ref",
-                "action",
-                "status",
-                "version",
-                "source",
-                "method",
-                "by",
-                "error",
-            ],
-        )
 
-    return Rendered(data, text)
+# --------------------------------------------------------------------------- rollback
 
 
 @command("rollback", Arg("ref", help="An installed pack.", complete=REFS))
@@ -249,13 +172,39 @@ def rollback(ref: str) -> Rendered:
     Example:
       attune pack rollback slack
     """
-    inst = _installer()
-    try:
-        result = inst.rollback(ref)
-    finally:
-        inst.close()
-    text = f"{ref} rolled back from {result['previous_version']} to {result['version']}"
-    return Rendered(result, text)
+    from attune_packs.install.run import rollback_pack
+
+    result = rollback_pack(settings(), ref, method="cli")
+    text = f"{ref} rolled back from {result.previous_version} to {result.version}"
+    return Rendered(result.to_dict(), text)
+
+
+# --------------------------------------------------------------------------- verify
+
+
+def _text_verify(report: VerifyReport) -> str:
+    reports = report.packs
+    if not reports:
+        return "no packs installed"
+    lines = [
+        (
+            r["ref"],
+            r["version"] or "-",
+            "ok" if r["ok"] else "FAILED",
+            r["actual"] or r["expected"] or "-",
+        )
+        for r in reports
+    ]
+    out = table(lines, ["ref", "version", "status", "checksum"])
+    details = []
+    for r in reports:
+        if not r["ok"]:
+            details.append(f"  {r['ref']}: expected checksum {r['expected']}")
+            details.append(f"  {r['ref']}: found checksum    {r['actual'] or '-'}")
+        for kind in ("changed", "added", "missing"):
+            details += [f"  {r['ref']}: {kind} {rel}" for rel in r[kind]]
+        details += [f"  {r['ref']}: {e}" for e in r["errors"]]
+    return out + ("\n" + "\n".join(details) if details else "")
 
 
 @command(
@@ -276,43 +225,7 @@ def verify(refs: list[str]) -> Rendered:
     Example:
       attune pack verify -o json
     """
-    inst = _installer()
-    try:
-        reports = inst.verify(refs or None)
-    finally:
-        inst.close()
-    ok = all(r["ok"] for r in reports)
-    data = {"ok": ok, "packs": reports}
-    messages: list[str] = []
-    for r in reports:
-        if r["ok"]:
-            continue
-        parts = [f"{k} {', '.join(r[k])}" for k in ("changed", "added", "missing") if r[k]]
-        parts += r["errors"]
-        who = f"{r['ref']} {r['version']}" if r["version"] else r["ref"]
-        messages.append(f"error: {who}: " + "; ".join(parts))
-
-    def text() -> str:
-        if not reports:
-            return "no packs installed"
-        lines = [
-            (
-                r["ref"],
-                r["version"] or "-",
-                "ok" if r["ok"] else "FAILED",
-                r["actual"] or r["expected"] or "-",
-            )
-            for r in reports
-        ]
-        out = table(lines, ["ref", "version", "status", "checksum"])
-        details = []
-        for r in reports:
-            if not r["ok"]:
-                details.append(f"  {r['ref']}: expected checksum {r['expected']}")
-                details.append(f"  {r['ref']}: found checksum    {r['actual'] or '-'}")
-            for kind in ("changed", "added", "missing"):
-                details += [f"  {r['ref']}: {kind} {rel}" for rel in r[kind]]
-            details += [f"  {r['ref']}: {e}" for e in r["errors"]]
-        return out + ("\n" + "\n".join(details) if details else "")
-
-    return Rendered(data, text, 0 if ok else 1, messages)
+    report = manager().verify(refs or None)
+    return Rendered(
+        report.to_dict(), lambda: _text_verify(report), 0 if report.ok else 1, report.problems()
+    )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from attune_packs.cli.facade import manager
 from attune_packs.cli.grammar import FILES, Arg, Opt, command, non_negative_float, positive_int
 from attune_packs.cli.render import (
     Rendered,
@@ -16,11 +17,36 @@ from attune_packs.cli.render import (
     table,
 )
 
+if TYPE_CHECKING:
+    from attune_packs.registry.index_read import IndexValidation
+    from attune_packs.registry.queries import EntryView, RegistryStatus, SearchResults
+
 SEARCH_LIMIT = 100  # default of ``pack search --limit``
 REGISTRY_OPT = Opt("--registry", metavar="NAME", help="Use only this configured registry.")
 REFRESH_OPT = Opt(
     "--refresh", flag=True, help="Fetch indices again now (never use a stale cached copy)."
 )
+
+
+def _text_registries(status: RegistryStatus) -> str:
+    if not status.rows:
+        return ""
+    headers = ["priority", "name", "url", "enabled"]
+    if status.checked:
+        headers.append("status")
+    out = []
+    for r in status.rows:
+        line = [r["priority"], printable(r["name"]), printable(r["url"])]
+        line.append("yes" if r["enabled"] else "no")
+        if status.checked:
+            if not r["enabled"]:
+                line.append("-")
+            elif r["reachable"]:
+                line.append(f"ok ({count(r['packs'], 'pack')})")
+            else:
+                line.append(f"FAILED: {printable(r['error'])}")
+        out.append(line)
+    return table(out, headers)
 
 
 @command(
@@ -36,68 +62,28 @@ def registries(check: bool) -> Rendered:
     Example:
       attune pack registries --check
     """
-    from attune_packs.errors import AttuneError
-    from attune_packs.registry.loader import display_url, load_registry
+    from attune_packs.registry.queries import registry_status
 
-    s = settings()
-    bus = message_bus()
-    ordered = sorted(s.registries, key=lambda r: (not r.enabled, r.priority))
-    rows: list[dict[str, Any]] = []
-    failed = 0
-    for reg in ordered:
-        row: dict[str, Any] = {
-            "priority": reg.priority,
-            "name": reg.name,
-            "url": display_url(reg.url),
-            "enabled": reg.enabled,
-        }
-        if check:
-            row.update({"reachable": None, "packs": None, "error": None})
-            if reg.enabled:
-                try:
-                    loaded = load_registry(reg, s, bus, refresh=True)
-                    row["reachable"] = True
-                    row["packs"] = len(loaded.index.packs)
-                except AttuneError as exc:
-                    row["reachable"] = False
-                    row["error"] = exc.message
-                    failed += 1
-        rows.append(row)
-    data = {"config_file": str(s.config_file), "registries": rows}
-
-    def text() -> str:
-        if not rows:
-            return ""
-        headers = ["priority", "name", "url", "enabled"]
-        if check:
-            headers.append("status")
-        out = []
-        for r in rows:
-            line = [
-                r["priority"],
-                printable(r["name"]),
-                printable(r["url"]),
-                "yes" if r["enabled"] else "no",
-            ]
-            if check:
-                if not r["enabled"]:
-                    line.append("-")
-                elif r["reachable"]:
-                    line.append(f"ok ({count(r['packs'], 'pack')})")
-                else:
-                    line.append(f"FAILED: {printable(r['error'])}")
-            out.append(line)
-        return table(out, headers)
-
-    messages = []
-    if not rows:
-        messages.append(f"no registries configured: add one under 'registries:' in {s.config_file}")
-    if failed:
-        messages.append(f"error: {failed} registr{'y' if failed == 1 else 'ies'} failed the check")
-    return Rendered(data, text, 1 if failed else 0, messages)
+    status = registry_status(settings(), check=check, bus=message_bus())
+    messages: list[str] = []
+    n = status.failed
+    if not status.rows:
+        messages.append(
+            f"no registries configured: add one under 'registries:' in {status.config_file}"
+        )
+    if n:
+        messages.append(f"error: {n} registr{'y' if n == 1 else 'ies'} failed the check")
+    return Rendered(status.to_dict(), lambda: _text_registries(status), 1 if n else 0, messages)
 
 
 # --------------------------------------------------------------------------- search
+
+
+def _text_search(found: SearchResults) -> str:
+    return table(
+        [(h.ref, h.version, h.registry, printable(h.description, 60)) for h in found.shown],
+        ["ref", "version", "registry", "description"],
+    )
 
 
 @command(
@@ -122,28 +108,54 @@ def search(query: str, registry: str | None, refresh: bool, limit: int) -> Rende
     Example:
       attune pack search slack
     """
-    from attune_packs.registry.resolution import RegistrySet
-
-    rset = RegistrySet(settings(), message_bus(), refresh=refresh, only=registry)
-    hits = rset.search(query)
-    shown = hits[:limit]
-    data = {"query": query, "total": len(hits), "results": [h.to_dict() for h in shown]}
-
-    def text() -> str:
-        return table(
-            [(h.ref, h.version, h.registry, printable(h.description, 60)) for h in shown],
-            ["ref", "version", "registry", "description"],
-        )
-
+    found = manager(message_bus()).search(query, registry=registry, refresh=refresh, limit=limit)
     messages = []
-    if not hits:
+    if not found.hits:
         messages.append(f"no packs match {query!r}")
-    elif len(hits) > limit:
-        messages.append(f"{len(hits) - limit} more results not shown (use --limit)")
-    return Rendered(data, text, 0, messages)
+    elif found.hidden:
+        messages.append(f"{found.hidden} more results not shown (use --limit)")
+    return Rendered(found.to_dict(), lambda: _text_search(found), 0, messages)
 
 
 # --------------------------------------------------------------------------- index show
+
+
+def _text_entry(view: EntryView) -> str:
+    entry = view.entry
+    raw = entry.raw
+    contents = raw.get("contents") or {}
+    deps = raw.get("dependencies") or {}
+    pairs: list[tuple[str, Any]] = [
+        ("ref", entry.ref),
+        ("version", entry.version),
+        ("label", raw.get("label")),
+        ("description", raw.get("description")),
+        ("author", raw.get("author")),
+        ("license", raw.get("license")),
+        ("homepage", raw.get("homepage")),
+        ("repository", raw.get("repository")),
+        ("keywords", ", ".join(raw.get("keywords") or []) or "-"),
+        ("runtime deps", ", ".join(raw.get("runtime_deps") or []) or "-"),
+        ("pack deps", ", ".join(deps.get("packs") or []) if isinstance(deps, dict) else "-"),
+        ("registry", f"{view.registry} ({view.index})"),
+        ("versions", ", ".join(view.versions)),
+        (
+            "contents",
+            ", ".join(
+                f"{len(contents.get(k) or [])} {k}"
+                for k in ("actions", "sensors", "triggers", "rules", "workflows")
+            ),
+        ),
+    ]
+    pairs = [(k, printable(v)) for k, v in pairs if v not in (None, "")]
+    out = kv_table(pairs)
+    sources = [
+        (s.type, printable(s.url), printable(s.ref or ""), s.checksum)
+        for s in entry.install_sources
+    ]
+    if sources:
+        out += "\n\n" + table(sources, ["source", "url", "ref", "checksum"])
+    return out
 
 
 @command(
@@ -161,70 +173,20 @@ def index_show(ref: str, registry: str | None, refresh: bool) -> Rendered:
     Example:
       attune pack index show slack -o json
     """
-    from attune_packs.errors import UsageError
-    from attune_packs.pack.model import REF_RE
-    from attune_packs.registry.index import split_requirement
-    from attune_packs.registry.resolution import RegistrySet
+    from attune_packs.registry.queries import check_entry_ref, show_entry
 
-    name, constraint = split_requirement(ref)
-    if not REF_RE.match(name):
-        raise UsageError(f"invalid pack ref {ref!r}")
-    resolved = RegistrySet(settings(), message_bus(), refresh=refresh, only=registry).resolve(
-        name, constraint
-    )
-    entry = resolved.entry
-    versions = (
-        [e.version for e in resolved.index.entries(name)] if resolved.index else [entry.version]
-    )
-    data = {
-        "registry": resolved.registry_name,
-        "index": resolved.index_location,
-        "ref": entry.ref,
-        "version": entry.version,
-        "versions": versions,
-        "entry": entry.raw,
-    }
-
-    def text() -> str:
-        raw = entry.raw
-        contents = raw.get("contents") or {}
-        deps = raw.get("dependencies") or {}
-        pairs: list[tuple[str, Any]] = [
-            ("ref", entry.ref),
-            ("version", entry.version),
-            ("label", raw.get("label")),
-            ("description", raw.get("description")),
-            ("author", raw.get("author")),
-            ("license", raw.get("license")),
-            ("homepage", raw.get("homepage")),
-            ("repository", raw.get("repository")),
-            ("keywords", ", ".join(raw.get("keywords") or []) or "-"),
-            ("runtime deps", ", ".join(raw.get("runtime_deps") or []) or "-"),
-            ("pack deps", ", ".join(deps.get("packs") or []) if isinstance(deps, dict) else "-"),
-            ("registry", f"{resolved.registry_name} ({resolved.index_location})"),
-            ("versions", ", ".join(versions)),
-            (
-                "contents",
-                ", ".join(
-                    f"{len(contents.get(k) or [])} {k}"
-                    for k in ("actions", "sensors", "triggers", "rules", "workflows")
-                ),
-            ),
-        ]
-        pairs = [(k, printable(v)) for k, v in pairs if v not in (None, "")]
-        out = kv_table(pairs)
-        sources = [
-            (s.type, printable(s.url), printable(s.ref or ""), s.checksum)
-            for s in entry.install_sources
-        ]
-        if sources:
-            out += "\n\n" + table(sources, ["source", "url", "ref", "checksum"])
-        return out
-
-    return Rendered(data, text)
+    check_entry_ref(ref)
+    view = show_entry(settings(), ref, registry=registry, refresh=refresh, bus=message_bus())
+    return Rendered(view.to_dict(), lambda: _text_entry(view))
 
 
 # --------------------------------------------------------------------------- index validate
+
+
+def _text_index_validate(result: IndexValidation, file: Path) -> str:
+    if result.valid:
+        return f"{file}: valid index (format {result.format}, {count(result.packs or 0, 'pack')})"
+    return "\n".join(result.errors)
 
 
 @command(
@@ -257,19 +219,16 @@ def index_validate(file: Path, strict: bool, local: bool) -> Rendered:
     result = validate_index_file(
         file, strict=strict, allow_http=net.allow_http, max_bytes=net.index_max_bytes
     )
-
-    def text() -> str:
-        if result.valid:
-            return (
-                f"{file}: valid index (format {result.format}, {count(result.packs or 0, 'pack')})"
-            )
-        return "\n".join(result.errors)
-
     messages = [f"warning: {w}" for w in result.warnings]
     if not result.valid:
         problems = count(len(result.errors), "problem")
         messages.append(f"error: {file} is not a valid index: {problems}")
-    return Rendered(result.to_dict(), text, 0 if result.valid else 1, messages)
+    return Rendered(
+        result.to_dict(),
+        lambda: _text_index_validate(result, file),
+        0 if result.valid else 1,
+        messages,
+    )
 
 
 # --------------------------------------------------------------------------- cache
@@ -284,6 +243,18 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _text_cache_stats(stats: dict[str, Any]) -> str:
+    archives, indices = stats["archives"], stats["indices"]
+    return kv_table(
+        [
+            ("path", stats["path"]),
+            ("archives", f"{archives['entries']} ({_size(archives['bytes'])})"),
+            ("indices", f"{indices['entries']} files ({_size(indices['bytes'])})"),
+            ("total", _size(stats["total_bytes"])),
+        ]
+    )
+
+
 @command("cache stats")
 def cache_stats() -> Rendered:
     """Show what the download cache holds (archives by checksum, registry indices).
@@ -294,24 +265,7 @@ def cache_stats() -> Rendered:
     from attune_packs.net.cache import DownloadCache
 
     stats = DownloadCache(settings().cache_dir).stats()
-
-    def text() -> str:
-        return kv_table(
-            [
-                ("path", stats["path"]),
-                (
-                    "archives",
-                    f"{stats['archives']['entries']} ({_size(stats['archives']['bytes'])})",
-                ),
-                (
-                    "indices",
-                    f"{stats['indices']['entries']} files ({_size(stats['indices']['bytes'])})",
-                ),
-                ("total", _size(stats["total_bytes"])),
-            ]
-        )
-
-    return Rendered(stats, text)
+    return Rendered(stats, lambda: _text_cache_stats(stats))
 
 
 @command(
@@ -334,8 +288,5 @@ def cache_clean(older_than: float | None) -> Rendered:
     from attune_packs.net.cache import DownloadCache
 
     result = DownloadCache(settings().cache_dir).clean(older_than)
-
-    def text() -> str:
-        return f"removed {result['removed']} files, freed {_size(result['freed_bytes'])}"
-
+    text = f"removed {result['removed']} files, freed {_size(result['freed_bytes'])}"
     return Rendered(result, text)

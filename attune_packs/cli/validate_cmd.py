@@ -3,9 +3,35 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from attune_packs.cli.facade import manager
 from attune_packs.cli.grammar import FILES, Arg, command
 from attune_packs.cli.render import Rendered, kv_table, table
+
+if TYPE_CHECKING:
+    from attune_packs.pack.model import ValidationReport
+
+
+def _text_validate(report: ValidationReport) -> str:
+    counts = [(kind, len(items)) for kind, items in report.contents.items()]
+    summary = kv_table(
+        [
+            ("path", report.path),
+            ("ref", report.ref or "-"),
+            ("version", report.version or "-"),
+            ("valid", "yes" if report.valid else "no"),
+            ("errors", len(report.errors)),
+            ("warnings", len(report.warnings)),
+            ("contents", ", ".join(f"{n} {kind}" for kind, n in counts)),
+        ]
+    )
+    issues = [("error", i.field, i.code, i.message) for i in report.errors] + [
+        ("warning", i.field, i.code, i.message) for i in report.warnings
+    ]
+    if issues:
+        summary += "\n\n" + table(issues, ["severity", "field", "code", "message"])
+    return summary
 
 
 @command(
@@ -22,33 +48,7 @@ def validate(path: Path) -> Rendered:
     Example:
       attune pack validate ./my-pack -o json
     """
-    from attune_packs.fetch.spec import local_pack_form
-    from attune_packs.pack.validation import validate_pack
-
-    local_pack_form(path, archives=False)  # not_found / not_a_pack, as install says it
-    report = validate_pack(path)
-    data = report.to_dict()
-
-    def text() -> str:
-        counts = [(kind, len(items)) for kind, items in report.contents.items()]
-        summary = kv_table(
-            [
-                ("path", report.path),
-                ("ref", report.ref or "-"),
-                ("version", report.version or "-"),
-                ("valid", "yes" if report.valid else "no"),
-                ("errors", len(report.errors)),
-                ("warnings", len(report.warnings)),
-                ("contents", ", ".join(f"{n} {kind}" for kind, n in counts)),
-            ]
-        )
-        issues = [("error", i.field, i.code, i.message) for i in report.errors] + [
-            ("warning", i.field, i.code, i.message) for i in report.warnings
-        ]
-        if issues:
-            summary += "\n\n" + table(issues, ["severity", "field", "code", "message"])
-        return summary
-
+    report = manager().validate(path)
     messages: list[str] = []
     if not report.valid:
         n = len(report.errors)
@@ -56,4 +56,6 @@ def validate(path: Path) -> Rendered:
             f"error: {report.path} is not a valid pack: {n} error{'s' if n != 1 else ''}"
             f" (first: {report.errors[0].message})"
         )
-    return Rendered(data, text, 0 if report.valid else 1, messages)
+    return Rendered(
+        report.to_dict(), lambda: _text_validate(report), 0 if report.valid else 1, messages
+    )

@@ -31,8 +31,63 @@ if TYPE_CHECKING:
     from attune_packs.config import Settings
 
 
+#: Query parameters of a database URL that may hold a secret (``?password=...``).
+_SECRET_PARAMS = ("pass", "pwd", "secret", "token")
+
+
 def _redact(url: sa.engine.URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """``url`` safe to show: the password, and query parameters that look like one, masked."""
+    query = {
+        k: (("***",) * len(v) if isinstance(v, tuple) else "***")
+        if any(s in k.lower() for s in _SECRET_PARAMS)
+        else v
+        for k, v in url.query.items()
+    }
+    shown = url.set(query=query).render_as_string(hide_password=True)
+    return shown.replace("%2A%2A%2A", "***")
+
+
+def _redact_text(url: str) -> str:
+    """A database URL that SQLAlchemy cannot parse, safe to show: anything after the
+    user name up to the last ``@`` (a password) masked."""
+    head, sep, rest = url.partition("://")
+    userinfo, at, host = rest.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{head}://{userinfo.split(':', 1)[0]}:***@{host}"
+
+
+def _scrub(text: str, url: sa.engine.URL) -> str:
+    """A driver's error ``text`` with the password of ``url`` masked, should it quote it."""
+    secrets = [str(url.password)] if url.password else []
+    for key, value in url.query.items():
+        if any(s in key.lower() for s in _SECRET_PARAMS):
+            secrets.extend(value if isinstance(value, tuple) else [value])
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def _driver_problem(url: sa.engine.URL, exc: Exception) -> str:
+    """Why the engine for ``url`` cannot be created, in one line (never the password)."""
+    if isinstance(exc, sa.exc.NoSuchModuleError):
+        return (
+            f"SQLAlchemy has no database dialect {url.drivername!r} (is the URL's scheme "
+            "right? a dialect from another package must be installed first)"
+        )
+    if isinstance(exc, ImportError):
+        module = exc.name or ""
+        if isinstance(exc, ModuleNotFoundError) and module:
+            problem = f"its driver is not installed (no Python module {module!r})"
+        else:
+            first = (str(exc).splitlines() or [type(exc).__name__])[0]
+            problem = f"its driver cannot be loaded ({_scrub(first, url)})"
+        if url.get_backend_name() == "postgresql" and module.split(".")[0] in ("", "psycopg"):
+            return f"{problem}; install it with: pip install 'attune-packs[postgres]'"
+        if module:
+            return f"{problem}; install the package providing it into attune's Python environment"
+        return problem
+    return _scrub((str(exc).splitlines() or [type(exc).__name__])[0], url)
 
 
 def alembic_config(connection: Any | None = None) -> Any:
@@ -76,8 +131,10 @@ def _install_sqlite_hooks(engine: sa.engine.Engine, *, wal: bool) -> None:
 def create_engine(url: str, *, readonly: bool = False) -> sa.engine.Engine:
     try:
         parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise DatabaseError(f"invalid database URL {url!r}", code="config_error") from None
+    except (sa.exc.ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise DatabaseError(
+            f"invalid database URL {_redact_text(url)!r}", code="config_error"
+        ) from None
     kwargs: dict[str, Any] = {}
     sqlite = parsed.get_backend_name() == "sqlite"
     if sqlite:
@@ -86,12 +143,19 @@ def create_engine(url: str, *, readonly: bool = False) -> sa.engine.Engine:
         engine = sa.create_engine(parsed, **kwargs)
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise DatabaseError(
-            f"cannot use database {_redact(parsed)}: {exc}", code="config_error"
+            f"cannot use database {_redact(parsed)}: {_driver_problem(parsed, exc)}",
+            code="config_error",
         ) from None
     if sqlite:
         memory = parsed.database in (None, "", ":memory:")
         _install_sqlite_hooks(engine, wal=not readonly and not memory)
     return engine
+
+
+def _first_line(exc: sa.exc.DBAPIError, url: sa.engine.URL) -> str:
+    """The first line of the driver's error (never the password of ``url``)."""
+    text = str(exc.orig) or type(exc.orig).__name__
+    return _scrub(text.splitlines()[0], url)
 
 
 def current_revision(engine: sa.engine.Engine) -> str | None:
@@ -104,11 +168,11 @@ def current_revision(engine: sa.engine.Engine) -> str | None:
         if "no such table" in text or "does not exist" in text or "undefined" in text:
             return None
         raise DatabaseError(
-            f"cannot open the database {_redact(engine.url)}: {str(exc.orig).splitlines()[0]}"
+            f"cannot open the database {_redact(engine.url)}: {_first_line(exc, engine.url)}"
         ) from None
     except sa.exc.DBAPIError as exc:
         raise DatabaseError(
-            f"cannot open the database {_redact(engine.url)}: {str(exc.orig).splitlines()[0]}"
+            f"cannot open the database {_redact(engine.url)}: {_first_line(exc, engine.url)}"
         ) from None
     if not rows:
         return None
@@ -191,7 +255,7 @@ class SqlAlchemyDatabase(Database):
         return current_revision(self.engine)
 
     def _error(self, exc: sa.exc.DBAPIError) -> DatabaseError:
-        return DatabaseError(f"database error ({self.url}): {str(exc.orig).splitlines()[0]}")
+        return DatabaseError(f"database error ({self.url}): {_first_line(exc, self.engine.url)}")
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         try:

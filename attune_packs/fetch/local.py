@@ -9,16 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attune_packs.errors import UsageError
-from attune_packs.fetch.provenance import Source
-
-if TYPE_CHECKING:
-    from attune_packs.config import Settings
-    from attune_packs.pack.model import Manifest
-
-
-from typing import TYPE_CHECKING
-
 from attune_packs.fetch import spec as sources
+from attune_packs.fetch.provenance import Provenance
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
@@ -31,13 +23,12 @@ if TYPE_CHECKING:
 @dataclass
 class LocalPack:
     manifest: Manifest
-    source: Source  # local_directory / local_archive, with the checksum of what it names
+    source: Provenance  # local_directory / local_archive, with the checksum of what it names
 
 
 def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -> LocalPack:
     """A pack folder or archive named on the command line (an archive is unpacked into a
     temporary folder to read its manifest)."""
-    from attune_packs.fetch import spec as sources
     from attune_packs.pack import naming
     from attune_packs.pack.manifest import load_manifest
 
@@ -51,7 +42,7 @@ def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -
             from attune_packs.pack.checksum import directory_checksum
 
             digest = directory_checksum(spec.location).checksum
-        return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
+        return LocalPack(manifest, Provenance(spec.kind, spec.location, checksum=digest))
     if spec.kind == sources.LOCAL_ARCHIVE:
         from attune_packs.pack.archive import extract_archive
         from attune_packs.pack.checksum import file_checksum
@@ -62,7 +53,7 @@ def load_local(path: str | Path, settings: Settings, *, checksum: bool = True) -
             shown = naming.Shown.of(root, spec.display, "" if inner == "." else inner, sep=":")
             manifest = load_manifest(root, shown=shown)
         digest = file_checksum(spec.location).checksum if checksum else None
-        return LocalPack(manifest, Source(spec.kind, spec.location, checksum=digest))
+        return LocalPack(manifest, Provenance(spec.kind, spec.location, checksum=digest))
     raise UsageError(f"{path!s} is not a pack folder or a local archive")
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +13,7 @@ from attune_packs.errors import (
     UsageError,
 )
 from attune_packs.events import EventBus, bus_or_null
-from attune_packs.fetch.provenance import FetchedPack
+from attune_packs.fetch.provenance import FetchedPack, Provenance, from_install_source
 from attune_packs.fetch.remote import (
     _client,
     _clone,
@@ -23,12 +23,12 @@ from attune_packs.fetch.remote import (
     _shown,
     _tree_shown,
 )
-from attune_packs.fetch.spec import REGISTRY, SourceSpec
+from attune_packs.fetch.spec import SourceSpec
 from attune_packs.pack.naming import Shown
 
 if TYPE_CHECKING:
     from attune_packs.config import Settings
-    from attune_packs.registry.index import IndexEntry, InstallSource
+    from attune_packs.registry.index import IndexEntry
     from attune_packs.registry.resolution import Resolved
 
 
@@ -118,9 +118,6 @@ def fetch_entry(
             f"{entry.ref} {entry.version}"
         )
 
-    def where(src: InstallSource) -> str:
-        return index.resolve_url(src.url) if index is not None else src.url
-
     meta: dict[str, Any] = {
         "registry": resolved.registry_name,
         "index": resolved.index_location,
@@ -130,7 +127,9 @@ def fetch_entry(
     fetched: FetchedPack | None = None
     if git_src is not None:
         try:
-            fetched = _registry_git(git_src, where(git_src), settings, staging, bus)
+            fetched = _registry_git(
+                from_install_source(git_src, index, resolved.registry_name), settings, staging, bus
+            )
             meta["registry_source"] = "git"
         except AttuneError as exc:
             if arch_src is None:
@@ -143,7 +142,13 @@ def fetch_entry(
             meta["fallback_reason"] = exc.message
     if fetched is None:
         assert arch_src is not None
-        fetched = _registry_archive(arch_src, where(arch_src), settings, staging, bus, resolved)
+        fetched = _registry_archive(
+            from_install_source(arch_src, index, resolved.registry_name),
+            settings,
+            staging,
+            bus,
+            resolved,
+        )
         meta["registry_source"] = "archive"
     _check_identity(fetched.path, entry, resolved.registry_name, fetched.shown)
     if user_expected and user_expected not in (
@@ -159,7 +164,8 @@ def fetch_entry(
                 f"{user_expected}, got {actual}",
                 details={"expected": user_expected, "actual": actual},
             )
-        if fetched.checksum_subject == "directory" and actual != fetched.expected_checksum:
+        subject = fetched.provenance.checksum_subject
+        if subject == "directory" and actual != fetched.expected_checksum:
             # The user's value replaces the index's in the installer: check the index's here.
             raise ChecksumMismatch(
                 f"checksum mismatch for {entry.ref} {entry.version}: registry "
@@ -168,52 +174,47 @@ def fetch_entry(
             )
     meta.update(fetched.meta or {})
     fetched.meta = meta
-    fetched.source_type = REGISTRY
-    fetched.source_ref = requirement or f"{entry.ref}@{entry.version}"
-    fetched.registry_name = resolved.registry_name
+    fetched.provenance = replace(
+        fetched.provenance, requirement=requirement or f"{entry.ref}@{entry.version}"
+    )
     return fetched
 
 
 def _registry_git(
-    src: InstallSource, location: str, settings: Settings, staging: Path, bus: EventBus
+    source: Provenance, settings: Settings, staging: Path, bus: EventBus
 ) -> FetchedPack:
-    checkout = _clone(location, src.ref, settings, staging, bus)
+    location = source.url or ""
+    checkout = _clone(location, source.git_ref, settings, staging, bus, ref_option=None)
     return FetchedPack(
         path=checkout.path,
         shown=_tree_shown(checkout.path, staging / "git", _shown(location)),
-        source_type=REGISTRY,
-        source_url=location if "://" in location else os.fspath(location),
-        checksum_subject="directory",
-        expected_checksum=src.checksum,
-        checksum_verified=False,
-        meta={"git_ref": src.ref, "commit": checkout.commit, "shallow": checkout.shallow},
+        provenance=source,
+        expected_checksum=source.checksum,
+        meta={"git_ref": source.git_ref, "commit": checkout.commit, "shallow": checkout.shallow},
     )
 
 
 def _registry_archive(
-    src: InstallSource,
-    location: str,
+    source: Provenance,
     settings: Settings,
     staging: Path,
     bus: EventBus,
     resolved: Resolved,
 ) -> FetchedPack:
+    location = source.url or ""
     if "://" in location:
         from attune_packs.net.urls import check_url
 
         check_url(location, allow_http=settings.network.allow_http, what="archive URL")
     with _client(settings, bus, resolved.registry) as client:
-        got = _get_archive(location, settings, bus, src.checksum, client)
+        got = _get_archive(location, settings, bus, source.checksum, client)
     dest = _fresh_dir(staging, "archive")
     root = _extract(got, location, settings, dest, bus)
     return FetchedPack(
         path=root,
         shown=_tree_shown(root, dest, _shown(location)),
-        source_type=REGISTRY,
-        source_url=location,
-        checksum_subject="archive",
+        provenance=replace(source, checksum_verified=True),
         archive_checksum=got.checksum,
-        expected_checksum=src.checksum,
-        checksum_verified=True,
+        expected_checksum=source.checksum,
         meta={"from_cache": got.from_cache},
     )

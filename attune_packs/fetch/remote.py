@@ -23,12 +23,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from attune_packs.errors import (
-    ArchiveError,
-    SourceError,
-)
+from attune_packs.errors import ArchiveError, SourceError
 from attune_packs.events import EventBus, Verifying
-from attune_packs.fetch.provenance import FetchedPack
+from attune_packs.fetch.provenance import FetchedPack, Provenance
 from attune_packs.fetch.spec import ARCHIVE, GIT, SourceSpec
 from attune_packs.pack.naming import Shown
 
@@ -126,9 +123,16 @@ def _fresh_dir(staging: Path, name: str) -> Path:
 
 
 def _clone(
-    location: str, ref: str | None, settings: Settings, staging: Path, bus: EventBus
+    location: str,
+    ref: str | None,
+    settings: Settings,
+    staging: Path,
+    bus: EventBus,
+    *,
+    ref_option: str | None = "--ref-spec",
 ) -> GitCheckout:
-    """Clone ``location`` at ``ref`` into a fresh ``staging/git`` with the network settings."""
+    """Clone ``location`` at ``ref`` into a fresh ``staging/git`` with the network settings.
+    ``ref_option`` names where the ref came from in messages (None: an index)."""
     from attune_packs.net.git import clone
 
     return clone(
@@ -138,6 +142,7 @@ def _clone(
         allow_http=settings.network.allow_http,
         timeout=settings.network.timeout,
         bus=bus,
+        ref_option=ref_option,
     )
 
 
@@ -164,12 +169,11 @@ def _fetch_archive_url(
     return FetchedPack(
         path=root,
         shown=_tree_shown(root, dest, spec.display),
-        source_type=ARCHIVE,
-        source_url=url,
-        checksum_subject="archive",
+        provenance=Provenance(
+            ARCHIVE, url, checksum_subject="archive", checksum_verified=bool(expected)
+        ),
         archive_checksum=got.checksum,
         expected_checksum=expected,
-        checksum_verified=bool(expected),
         meta={"from_cache": got.from_cache, "archive_bytes": got.size},
     )
 
@@ -192,13 +196,14 @@ def _fetch_git_url(
     return FetchedPack(
         path=checkout.path,
         shown=_tree_shown(checkout.path, staging / "git", spec.display),
-        source_type=GIT,
-        source_url=spec.location,
-        # The ref asked for, else the commit HEAD named: (source_url, source_ref) always
-        # installs the same tree again (``install URL --ref-spec REF``, lock files).
-        source_ref=spec.git_ref or checkout.commit,
-        checksum_subject="directory",
+        provenance=Provenance(
+            GIT,
+            spec.location,
+            # The ref asked for, else the commit HEAD named: (url, git_ref) always
+            # installs the same tree again (``install URL --ref-spec REF``, lock files).
+            spec.git_ref or checkout.commit,
+            checksum_subject="directory",
+        ),
         expected_checksum=expected,
-        checksum_verified=False,
         meta={"commit": checkout.commit, "shallow": checkout.shallow},
     )

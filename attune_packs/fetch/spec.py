@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from attune_packs.errors import NotFound, SourceError, UsageError
+from attune_packs.errors import ManifestError, NotFound, SourceError, UsageError
 from attune_packs.pack.model import REF_RE
 
 if TYPE_CHECKING:
@@ -66,6 +66,9 @@ class SourceSpec:
         from attune_packs.net.urls import display_location
 
         return display_location(self.shown or self.raw)
+
+
+_SCP_LIKE = re.compile(r"^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:")
 
 
 def is_archive_name(name: str) -> bool:
@@ -175,8 +178,12 @@ def classify(raw: str, ref_spec: str | None = None) -> SourceSpec:
         if path_part.lower().endswith(".git") or ref_spec is not None:
             return SourceSpec(raw, GIT, raw, git_ref=ref_spec)
         return SourceSpec(raw, ARCHIVE, raw)
-    looks_like_path = raw.startswith((".", "/", "~")) or os.sep in raw or os.path.exists(raw)
-    if looks_like_path:
+    if _SCP_LIKE.match(raw) and not os.path.exists(raw):  # git@host:org/repo.git (ssh)
+        raise UsageError(
+            f"unsupported source {raw!r}: SSH git addresses are not supported; "
+            "use the repository's https:// URL (or a local path)"
+        )
+    if looks_like_path(raw):
         return _classify_path(raw, raw, ref_spec)
     ref, sep, constraint = raw.partition("@")
     if not REF_RE.match(ref):
@@ -212,10 +219,19 @@ def _classify_path(path_text: str, raw: str, ref_spec: str | None) -> SourceSpec
                 f"--ref-spec {ref_spec} needs a git repository, but {raw} is a file",
                 code="usage_error",
             )
+        if not (looks_like_bare_repo(path) or (path / ".git").exists()):
+            raise UsageError(
+                f"--ref-spec {ref_spec} needs a git repository, but {raw} is a folder "
+                "without git history",
+                code="usage_error",
+            )
         return SourceSpec(raw, GIT, os.fspath(path.resolve()), git_ref=ref_spec)
     if form == "directory":
         if looks_like_bare_repo(path):
             return SourceSpec(raw, GIT, os.fspath(path.resolve()))
+        if not os.path.lexists(path / MANIFEST_NAME):
+            # Refused before anything is copied (a folder may be huge, or /).
+            raise ManifestError(f"invalid pack in {raw}: no pack.yaml in {raw}")
         return SourceSpec(raw, LOCAL_DIRECTORY, os.fspath(path.resolve()))
     if form == "manifest":
         folder = os.path.dirname(path_text.rstrip("/")) or "."
@@ -224,4 +240,13 @@ def _classify_path(path_text: str, raw: str, ref_spec: str | None) -> SourceSpec
 
 
 def looks_like_path(text: str) -> bool:
-    return text.startswith((".", "/", "~")) or os.sep in text or os.path.exists(text)
+    """A SOURCE that can only mean a local path: it starts like one, holds a path
+    separator, exists, or is named like a pack file (``x.tar.gz``, ``pack.yaml``) -- so
+    a missing ``x.tar.gz`` is ``not_found``, not a strange registry requirement."""
+    return (
+        text.startswith((".", "/", "~"))
+        or os.sep in text
+        or os.path.exists(text)
+        or is_archive_name(text)
+        or text == MANIFEST_NAME
+    )

@@ -1,4 +1,10 @@
-"""The install's dependencies step: plan, check runtimes, install."""
+"""The install's ``dependencies`` step: plan, check runtimes, install what is missing.
+
+:func:`dependency_hook` is the default hook of
+:class:`~attune_packs.install.pipeline.Installer`; :func:`check_hook` installs nothing
+(the packs of a plan or a lock file).  Nested installs go through
+``ctx.installer.nested(...)``: this module never imports the pipeline.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +12,18 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from attune_packs.errors import AttuneError, DependencyError, NotFound
-from attune_packs.events import EventBus, bus_or_null
-from attune_packs.fetch.provenance import Source
-from attune_packs.resolve.lock import _lock_order
+from attune_packs.errors import AttuneError, DependencyError
+from attune_packs.events import EventBus
+from attune_packs.fetch.provenance import Provenance
+from attune_packs.install.options import InstallOptions
 from attune_packs.resolve.planner import Planner, local_candidate
 
 if TYPE_CHECKING:
-    from attune_packs.config import Settings
-    from attune_packs.install.options import DependencyContext, DependencyHook, InstallOptions
+    from attune_packs.install.options import DependencyContext, DependencyHook
     from attune_packs.pack.model import Manifest
-    from attune_packs.resolve.lockfile import LockFile
-
-if TYPE_CHECKING:
     from attune_packs.resolve.plan import PlanItem
 
-__all__ = ["check_hook", "dependency_hook", "install_locked"]
+__all__ = ["check_hook", "check_runtimes", "dependency_hook"]
 
 
 # --------------------------------------------------------------------------- checks
@@ -103,8 +105,8 @@ def check_hook(pending: Mapping[str, str] | None = None) -> DependencyHook:
 # --------------------------------------------------------------------------- the installer hook
 
 
-def _root_source(ctx: DependencyContext) -> Source:
-    return Source("local_directory", os.fspath(ctx.pack_dir))
+def _root_source(ctx: DependencyContext) -> Provenance:
+    return Provenance("local_directory", os.fspath(ctx.pack_dir))
 
 
 def _report_offline(ctx: DependencyContext) -> None:
@@ -123,9 +125,9 @@ def _report_offline(ctx: DependencyContext) -> None:
                 "required_by": [f"{ctx.manifest.ref}@{ctx.manifest.version}"],
                 "constraints": [f"{req.constraint} ({ctx.manifest.ref}@{ctx.manifest.version})"],
                 "dependencies": [],
-                "source": Source(
+                "source": Provenance(
                     "installed", row.storage_path, registry=row.registry_name
-                ).to_dict(),
+                ).to_plan_dict(),
                 "runtime_deps": [],
                 "checksum": row.checksum,
                 "installation_id": None,
@@ -185,8 +187,6 @@ def dependency_hook(ctx: DependencyContext) -> None:
 
 
 def _nested_options(ctx: DependencyContext, **kw: Any) -> InstallOptions:
-    from attune_packs.install.options import InstallOptions
-
     opts = ctx.options
     return InstallOptions(
         skip_tests=opts.skip_tests,
@@ -202,9 +202,7 @@ def _install_items(
     pending: Mapping[str, str],
     replacing: tuple[str, ...],
 ) -> None:
-    from attune_packs.install.pipeline import Installer
-
-    nested = Installer(ctx.installer.settings, ctx.bus, dependency_hook=check_hook(pending))
+    nested = ctx.installer.nested(dependency_hook=check_hook(pending))
     done: list[str] = []
     try:
         for item in changes:
@@ -230,56 +228,3 @@ def _install_items(
                 done.append(f"{item.ref} {item.version}")
     finally:
         nested.close()
-
-
-def install_locked(
-    settings: Settings,
-    lockfile: LockFile,
-    *,
-    bus: EventBus | None = None,
-    force: bool = False,
-    skip_tests: bool = False,
-    test_timeout: float | None = None,
-) -> list[dict[str, Any]]:
-    """Install exactly the packs of ``lockfile``, dependencies first, each verified
-    against its locked checksum before anything of it is activated and recorded with
-    ``installation_method = lockfile``.  Runtimes of every locked pack are checked first.
-    Stops at the first failure (earlier packs stay installed; the message says which)."""
-    from attune_packs.install.options import DEFAULT_TEST_TIMEOUT, InstallOptions
-    from attune_packs.install.pipeline import Installer
-
-    bus = bus_or_null(bus)
-    order = _lock_order(lockfile)
-    by_ref = {p.ref: p for p in lockfile.packs}
-    check_runtimes([(ref, by_ref[ref].runtime_deps) for ref in order], bus)
-    for ref in order:
-        p = by_ref[ref]
-        local_path = p.source_type in ("local_directory", "local_archive") or (
-            p.source_type in ("archive", "git") and "://" not in p.url
-        )
-        if local_path and not os.path.exists(p.url):
-            raise NotFound(f"lock file: the source of {p.ref} {p.version} does not exist: {p.url}")
-    pending = {p.ref: p.version for p in lockfile.packs}
-    replacing = tuple(sorted(pending))
-    installer = Installer(settings, bus, dependency_hook=check_hook(pending))
-    jobs = (
-        (
-            by_ref[ref].url,
-            InstallOptions(
-                ref_spec=by_ref[ref].git_ref if by_ref[ref].source_type == "git" else None,
-                force=force,
-                skip_tests=skip_tests,
-                expect_checksum=by_ref[ref].checksum,
-                installation_method="lockfile",
-                test_timeout=test_timeout or DEFAULT_TEST_TIMEOUT,
-                replacing=replacing,
-                no_registry=True,
-            ),
-        )
-        for ref in order
-    )
-    try:
-        results = installer.install_each(jobs)
-    finally:
-        installer.close()
-    return results

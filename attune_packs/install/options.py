@@ -1,20 +1,24 @@
-"""InstallOptions, InstallResult, DependencyContext and the hook type."""
+"""What goes into an install and what comes out: InstallOptions, InstallResult, and the
+dependency hook's DependencyContext (with the PackInstaller it may use for nested installs).
+
+The bottom of install/: it imports no other module of the package, so the dependencies
+step (install/dependencies.py) is typed without importing the pipeline.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from attune_packs.events import EventBus
 
 if TYPE_CHECKING:
+    from attune_packs.config import Settings
     from attune_packs.db import Database, PackRecord
+    from attune_packs.fetch.provenance import Provenance
     from attune_packs.pack.model import Manifest
-
-if TYPE_CHECKING:
-    from attune_packs.install.pipeline import Installer
 
 DEFAULT_TEST_TIMEOUT = 300.0
 
@@ -47,13 +51,9 @@ class InstallResult:
     action: str  # install | upgrade | downgrade | reinstall | none
     status: str  # installed | already_installed | dry_run
     previous_version: str | None
-    checksum: str
-    checksum_subject: str
-    checksum_verified: bool
-    source_type: str
-    source_url: str | None
-    source_ref: str | None = None
-    registry_name: str | None = None
+    checksum: str  # the directory checksum of the installed folder
+    #: Where it came from and what was verified (``checksum`` there: the audit row's).
+    provenance: Provenance
     storage_path: str | None = None
     installation_id: int | None = None
     files: int = 0
@@ -69,6 +69,7 @@ class InstallResult:
         return self.status == "installed"
 
     def to_dict(self) -> dict[str, Any]:
+        source = self.provenance.columns()
         return {
             "ref": self.ref,
             "version": self.version,
@@ -78,12 +79,12 @@ class InstallResult:
             "changed": self.changed,
             "dry_run": self.status == "dry_run",
             "checksum": self.checksum,
-            "checksum_subject": self.checksum_subject,
-            "checksum_verified": self.checksum_verified,
-            "source_type": self.source_type,
-            "source_url": self.source_url,
-            "source_ref": self.source_ref,
-            "registry_name": self.registry_name,
+            "checksum_subject": self.provenance.checksum_subject or "directory",
+            "checksum_verified": self.provenance.checksum_verified,
+            "source_type": source["source_type"] or "",
+            "source_url": source["source_url"],
+            "source_ref": source["source_ref"],
+            "registry_name": source["registry_name"],
             "storage_path": self.storage_path,
             "installation_id": self.installation_id,
             "files": self.files,
@@ -95,11 +96,26 @@ class InstallResult:
         }
 
 
+class PackInstaller(Protocol):
+    """What a dependency hook may use of the installer running it
+    (:class:`attune_packs.install.pipeline.Installer`)."""
+
+    settings: Settings
+
+    def install(self, source: str, options: InstallOptions | None = None) -> InstallResult: ...
+
+    def nested(self, *, dependency_hook: DependencyHook) -> PackInstaller:
+        """An installer for the same home and bus whose dependencies step is ``dependency_hook``."""
+        ...
+
+    def close(self) -> None: ...
+
+
 @dataclass
 class DependencyContext:
     """What a dependency hook gets: the staged pack and a way to install more packs."""
 
-    installer: Installer
+    installer: PackInstaller
     manifest: Manifest
     pack_dir: Path
     db: Database | None  # None only for a dry run against a home without a database

@@ -2,10 +2,16 @@
 
 * URLs: ``https://`` (``http://`` only with ``network.allow_http``), or a local
   path / ``file://`` URL for local use.  No credentials, query or fragment.
-* Ref: a branch or a tag (``git clone --depth 1 --branch REF``, falling back to
-  a full clone where the server cannot do shallow clones, such as "dumb" HTTP),
-  or a full 40-hex commit (full clone, then checkout).  Refs starting with ``-``
-  (option injection) or holding odd characters are refused.
+* Ref: what ``git checkout`` takes.  A branch or a tag (``git clone --depth 1
+  --branch REF``, falling back to a full clone where the server cannot do shallow
+  clones, such as "dumb" HTTP); ``HEAD`` (the remote's default branch, as with no
+  ref); a full ref name (``refs/heads/X`` is the branch X; any other
+  ``refs/...`` is fetched by that name); a full 40-hex commit (full clone, then
+  checkout); or an abbreviated commit of at least 7 hex digits (full clone; a
+  branch or tag of that name wins, as in git; an ambiguous abbreviation is
+  refused).  Refs starting with ``-`` (option injection) or holding odd
+  characters are refused.
+* A local path that is not a git repository is refused before git runs.
 * Git runs with system and global configuration ignored, no prompts, no
   askpass, no credential helpers, only the needed transport protocols, and
   a time limit (``network.timeout``) after which it is killed.
@@ -21,7 +27,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -31,6 +37,10 @@ from attune_packs.events import EventBus, bus_or_null
 from attune_packs.fsutil import remove_tree
 
 COMMIT_RE = re.compile(r"^[0-9a-fA-F]{40}\Z")
+#: The shortest abbreviated commit accepted (git's default abbreviation length).
+MIN_ABBREV = 7
+#: An abbreviated commit (a full 40-hex one matches :data:`COMMIT_RE` first).
+ABBREV_RE = re.compile(rf"^[0-9a-fA-F]{{{MIN_ABBREV},64}}\Z")
 # Conservative subset of git's ref-name rules (check-ref-format) plus no leading '-'.
 REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/+@-]+\Z")
 
@@ -41,6 +51,7 @@ _ENV_LOCK = threading.Lock()
 
 class GitError(SourceError):
     code = "git_error"
+    stderr: str = ""  # all of git's stderr, for callers that look past its last line
 
 
 @dataclass
@@ -89,7 +100,8 @@ def check_git_ref(ref: str | None) -> str | None:
         )
     if not ref or not REF_RE.match(ref) or ref.endswith((".", "/", ".lock")):
         raise GitError(
-            f"invalid git ref {ref!r}: expected a branch, a tag or a full 40-hex commit",
+            f"invalid git ref {ref!r}: expected a branch, a tag, HEAD, a full ref name "
+            f"(refs/...) or a commit (40 hex digits, or at least {MIN_ABBREV})",
             code="usage_error",
         )
     return ref
@@ -192,7 +204,9 @@ def _run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float | No
         timed_out = timeout and time.monotonic() - started >= timeout
         if "did not complete in" in stderr or timed_out:
             raise GitError(f"timed out after {timeout:g}s", code="timeout")
-        raise GitError(_last_line(stderr))
+        error = GitError(_last_line(stderr))
+        error.stderr = stderr
+        raise error
     return str(out)
 
 
@@ -204,14 +218,22 @@ def clone(
     allow_http: bool,
     timeout: float | None,
     bus: EventBus | None = None,
+    ref_option: str | None = "--ref-spec",
 ) -> GitCheckout:
-    """Clone ``url`` at ``ref`` into the empty folder ``dest``; remove ``.git``; find the pack."""
+    """Clone ``url`` at ``ref`` into the empty folder ``dest``; remove ``.git``; find the pack.
+
+    ``ref_option`` is the option the user gave ``ref`` with, named in the message
+    about a local path that is not a repository (None: the ref came from elsewhere,
+    e.g. a registry index).
+    """
     from attune_packs.net.urls import redact_url
 
     bus = bus_or_null(bus)
     ref = check_git_ref(ref)
     kind, git_url = check_git_url(url, allow_http=allow_http)
     shown = redact_url(url) if kind == "remote" else url
+    if kind == "local":
+        _require_repository(git_url, shown, ref, ref_option)
     env = _git_env(git_url, allow_http)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
@@ -219,55 +241,14 @@ def clone(
         raise GitError(f"clone target is not empty: {dest}")
     what = f"{shown}" + (f" at {ref}" if ref else "")
     bus.info(f"cloning {what}")
-    shallow = True
+
+    def run(args: list[str], cwd: Path) -> str:
+        return _run(args, cwd=cwd, env=env, timeout=timeout)
+
     try:
-        if ref is not None and COMMIT_RE.match(ref):
-            shallow = False
-            _run(
-                ["clone", "--no-checkout", "--quiet", "--", git_url, str(dest)],
-                cwd=dest.parent,
-                env=env,
-                timeout=timeout,
-            )
-            try:
-                _run(
-                    ["checkout", "--quiet", "--detach", ref.lower(), "--"],
-                    cwd=dest,
-                    env=env,
-                    timeout=timeout,
-                )
-            except GitError as exc:
-                if "reference is not a tree" in exc.message or "did not match" in exc.message:
-                    raise GitError(f"commit {ref} not found in {shown}") from None
-                raise
-        else:
-            branch = ["--branch", ref] if ref else []
-            try:
-                _run(
-                    ["clone", "--depth", "1", "--quiet", *branch, "--", git_url, str(dest)],
-                    cwd=dest.parent,
-                    env=env,
-                    timeout=timeout,
-                )
-            except GitError as exc:
-                if "shallow" not in exc.message:
-                    raise
-                # "dumb" HTTP servers cannot do shallow clones: clone in full.
-                shallow = False
-                _empty(dest)
-                _run(
-                    ["clone", "--quiet", *branch, "--", git_url, str(dest)],
-                    cwd=dest.parent,
-                    env=env,
-                    timeout=timeout,
-                )
+        shallow = _checkout(git_url, ref, dest, run, shown)
         try:
-            commit = _run(
-                ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"],
-                cwd=dest,
-                env=env,
-                timeout=timeout,
-            )
+            commit = run(["rev-parse", "--verify", "--quiet", "HEAD^{commit}"], dest)
         except GitError:
             raise GitError(
                 "the repository has no commit at HEAD (it is empty, or HEAD names a "
@@ -277,13 +258,156 @@ def clone(
     except GitError as exc:
         _empty(dest)
         msg = exc.message
-        if "not found in upstream" in msg or ("Remote branch" in msg and "not found" in msg):
-            msg = f"branch or tag {ref!r} not found"
+        if ref and (
+            "not found in upstream" in msg or ("Remote branch" in msg and "not found" in msg)
+        ):
+            msg = _ref_not_found(ref)
         raise GitError(f"git clone of {what} failed: {msg}", code=exc.code) from None
     remove_tree(dest / ".git")
     root = _pack_root(dest, shown)
     bus.info(f"cloned {shown} at commit {commit[:12]}")
     return GitCheckout(path=root, url=url, ref=ref, commit=commit, shallow=shallow)
+
+
+_Run = Callable[[list[str], Path], str]
+
+
+def _checkout(git_url: str, ref: str | None, dest: Path, run: _Run, shown: str) -> bool:
+    """Clone ``git_url`` into ``dest`` with ``ref`` checked out; return whether it is shallow."""
+    if ref is None or ref == "HEAD":
+        return _clone_branch(git_url, None, dest, run)
+    if COMMIT_RE.match(ref):
+        _clone_full(git_url, dest, run)
+        _detach(dest, ref.lower(), run, missing=f"commit {ref} not found in {shown}")
+        return False
+    if ref.startswith("refs/heads/"):
+        return _clone_branch(git_url, ref[len("refs/heads/") :], dest, run)
+    if ref.startswith("refs/"):
+        return _fetch_ref(git_url, ref, dest, run)
+    if ABBREV_RE.match(ref):
+        # It may still be a branch or a tag (git prefers those): one full clone tells.
+        _clone_full(git_url, dest, run)
+        _detach(dest, _resolve_abbreviated(ref, dest, run), run)
+        return False
+    return _clone_branch(git_url, ref, dest, run)
+
+
+def _clone_branch(git_url: str, branch: str | None, dest: Path, run: _Run) -> bool:
+    """``git clone --depth 1 [--branch B]``; in full where the server cannot do shallow."""
+    option = ["--branch", branch] if branch else []
+    try:
+        run(["clone", "--depth", "1", "--quiet", *option, "--", git_url, str(dest)], dest.parent)
+        return True
+    except GitError as exc:
+        if "shallow" not in exc.message:
+            raise
+    # "dumb" HTTP servers cannot do shallow clones: clone in full.
+    _empty(dest)
+    run(["clone", "--quiet", *option, "--", git_url, str(dest)], dest.parent)
+    return False
+
+
+def _clone_full(git_url: str, dest: Path, run: _Run) -> None:
+    run(["clone", "--no-checkout", "--quiet", "--", git_url, str(dest)], dest.parent)
+
+
+def _detach(dest: Path, commit: str, run: _Run, missing: str | None = None) -> None:
+    try:
+        run(["checkout", "--quiet", "--detach", commit, "--"], dest)
+    except GitError as exc:
+        if missing and ("reference is not a tree" in exc.message or "did not match" in exc.message):
+            raise GitError(missing) from None
+        raise
+
+
+def _commit_of(dest: Path, revision: str, run: _Run) -> str | None:
+    """The commit ``revision`` names in the repository ``dest``, or None."""
+    try:
+        return run(["rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], dest).strip()
+    except GitError as exc:
+        if exc.code == "timeout":
+            raise
+        return None
+
+
+def _fetch_ref(git_url: str, ref: str, dest: Path, run: _Run) -> bool:
+    """Fetch the full ref name ``ref`` (``refs/tags/v1``, ``refs/pull/1/head``...) alone."""
+    run(["init", "--quiet", str(dest)], dest.parent)
+    fetch = ["fetch", "--quiet", "--no-tags"]
+    shallow = True
+    try:
+        try:
+            run([*fetch, "--depth", "1", "--", git_url, ref], dest)
+        except GitError as exc:
+            if "shallow" not in exc.message:
+                raise
+            shallow = False  # "dumb" HTTP: fetch in full
+            run([*fetch, "--", git_url, ref], dest)
+    except GitError as exc:
+        if "couldn't find remote ref" in exc.message:
+            raise GitError(_ref_not_found(ref)) from None
+        raise
+    commit = _commit_of(dest, "FETCH_HEAD", run)
+    if commit is None:
+        raise GitError(f"ref {ref!r} does not name a commit")
+    _detach(dest, commit, run)
+    return shallow
+
+
+def _resolve_abbreviated(ref: str, dest: Path, run: _Run) -> str:
+    """The commit ``ref`` names in the full clone ``dest``: a branch, else a tag (as
+    ``git clone --branch`` looks them up), else an unambiguous abbreviated commit."""
+    for candidate in (f"refs/remotes/origin/{ref}", f"refs/tags/{ref}"):
+        commit = _commit_of(dest, candidate, run)
+        if commit:
+            return commit
+    try:
+        return run(["rev-parse", "--verify", f"{ref.lower()}^{{commit}}"], dest).strip()
+    except GitError as exc:
+        if exc.code == "timeout":
+            raise
+        if "is ambiguous" in exc.stderr:
+            raise GitError(
+                f"the abbreviated commit {ref!r} is ambiguous (several commits start "
+                "with it): give more hex digits, or the full commit"
+            ) from None
+        raise GitError(f"no branch, tag or commit {ref!r} found") from None
+
+
+def _ref_not_found(ref: str) -> str:
+    if ref.startswith("refs/"):
+        return f"ref {ref!r} not found"
+    msg = f"branch or tag {ref!r} not found"
+    if len(ref) < MIN_ABBREV and re.match(r"^[0-9a-fA-F]+\Z", ref):
+        msg += f" (an abbreviated commit needs at least {MIN_ABBREV} hex digits)"
+    return msg
+
+
+def _require_repository(git_url: str, shown: str, ref: str | None, ref_option: str | None) -> None:
+    """Refuse a local folder that git could not clone, with a message saying so
+    (git's own is "Could not read from remote repository")."""
+    path = Path(unquote(urlsplit(git_url).path))
+    if _is_repository(path):
+        return
+    hint = f" ({ref_option} needs one)" if ref is not None and ref_option else ""
+    raise GitError(f"{shown} is not a git repository{hint}", code="not_a_repository")
+
+
+def _is_repository(path: Path) -> bool:
+    """Whether ``git clone`` could find a repository at the local ``path``: like git,
+    look at ``path/.git``, ``path``, ``path.git/.git`` and ``path.git``.  Lenient: a
+    file (a bundle, or a ``.git`` file naming the real folder) is left to git."""
+    if not path.is_dir():
+        return True
+    sibling = path.with_name(path.name + ".git")
+    for candidate in (path / ".git", path, sibling / ".git", sibling):
+        if candidate.is_file():
+            return True
+        if (candidate / "HEAD").is_file() and (
+            (candidate / "objects").is_dir() or (candidate / "commondir").is_file()
+        ):
+            return True
+    return False
 
 
 def _empty(folder: Path) -> None:

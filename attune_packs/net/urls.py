@@ -39,6 +39,16 @@ def redact_url(url: str) -> str:
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
     shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
+    # urllib drops an empty authority ("//") for schemes it does not know to have one
+    # (``git+file:///x`` would become ``git+file:/x``): keep the URL as it was written.
+    scheme = parts.scheme
+    if (
+        scheme
+        and not netloc
+        and url[len(scheme) + 1 : len(scheme) + 3] == "//"
+        and not shown.startswith(scheme + "://")
+    ):
+        shown = f"{scheme}://{shown[len(scheme) + 1 :]}"
     if parts.query or parts.fragment:
         shown += "?…" if parts.query else "#…"
     return shown
@@ -49,11 +59,19 @@ def display_location(location: str) -> str:
     return redact_url(location) if "://" in location else location
 
 
-def check_url(url: str, *, allow_http: bool, what: str = "URL") -> str:
+def check_url(
+    url: str, *, allow_http: bool, what: str = "URL", registry: bool | None = None
+) -> str:
     """Return ``url`` if it may be fetched; raise :class:`SourceError` naming the rule it breaks.
 
     Refused: a scheme other than https (http only with ``allow_http``), a missing
     host, credentials (``user:pass@``), a query or a fragment.
+
+    ``registry`` says where the URL comes from, for the advice given with refused
+    credentials: a registry (its ``url`` in config.yaml, or its index), where they
+    belong in the registry's ``headers``; or the user (a SOURCE on the command
+    line), who is told how to authenticate instead.  ``None``: a registry when
+    ``what`` names one (``"registry URL"``).
     """
     try:
         parts = urlsplit(url)
@@ -75,8 +93,8 @@ def check_url(url: str, *, allow_http: bool, what: str = "URL") -> str:
         raise SourceError(f"invalid {what} {shown}: no host", code="invalid_url")
     if "@" in parts.netloc:
         raise SourceError(
-            f"refusing {what} {shown}: URLs must not carry credentials "
-            "(put them in the registry's headers in config.yaml)",
+            f"refusing {what} {shown}: URLs must not carry credentials"
+            + _credentials_advice(what, registry),
             code="invalid_url",
         )
     if parts.query or "?" in url:
@@ -90,3 +108,20 @@ def check_url(url: str, *, allow_http: bool, what: str = "URL") -> str:
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise SourceError(f"invalid {what} {shown}: contains whitespace", code="invalid_url")
     return url
+
+
+def _credentials_advice(what: str, registry: bool | None) -> str:
+    """How to authenticate instead of putting credentials in a URL (see :func:`check_url`)."""
+    if registry is None:
+        registry = what.lower().startswith("registry")
+    if registry:
+        return " (put them in the registry's headers in config.yaml)"
+    if what.lower().startswith("git"):
+        return (
+            "; to use a private repository, clone it yourself (with your own git "
+            "credentials) and install the local clone"
+        )
+    return (
+        "; to authenticate, serve it from a registry whose headers in config.yaml carry "
+        "the credentials, or download it yourself and install the file"
+    )

@@ -17,13 +17,13 @@ from attune_packs.errors import ArchiveError
 from attune_packs.fsutil import open_regular
 from attune_packs.pack.archive_write import (
     _CHUNK,
-    _SKIPPED_TOP,
     CODE_CORRUPT,
     CODE_UNSAFE,
     _Counter,
     _fmt_bytes,
     _refuse,
     _short,
+    _skipped,
     _split_name,
     _Tree,
 )
@@ -101,7 +101,7 @@ def _extract_tar(path: Path, compressed: bool, writer: _Writer, limits: ArchiveL
                     counter.entry(name)
                     _check_raw_name(reader, member)
                     parts = _split_name(name)
-                    if parts and parts[0] == _SKIPPED_TOP:
+                    if _skipped(parts):
                         if member.isreg():
                             _read_all(tf.extractfile(member))
                         continue
@@ -243,7 +243,7 @@ def _extract_zip(path: Path, writer: _Writer, limits: ArchiveLimits) -> None:
                 if "\x00" in info.orig_filename:  # zipfile cut the name at the NUL
                     raise _refuse(info.orig_filename, "NUL character in name")
                 parts = _split_name(name)
-                if parts and parts[0] == _SKIPPED_TOP:
+                if _skipped(parts):
                     continue
                 mode = (info.external_attr >> 16) & 0xFFFF if info.create_system == 3 else 0
                 ftype = stat.S_IFMT(mode)

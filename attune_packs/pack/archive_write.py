@@ -70,6 +70,13 @@ def _split_name(name: str) -> tuple[str, ...]:
     return parts
 
 
+def _skipped(parts: tuple[str, ...]) -> bool:
+    """Entries left out of the pack: macOS resource forks (``__MACOSX/``) and anything
+    under a ``.git`` folder at any depth (the directory checksum skips ``.git``, so
+    installed content there could never be verified)."""
+    return bool(parts) and (parts[0] == _SKIPPED_TOP or ".git" in parts)
+
+
 def _short(name: str) -> str:
     """An over-long entry name, shortened for a one-line message."""
     return name if len(name) <= 120 else f"{name[:60]}...{name[-40:]}"

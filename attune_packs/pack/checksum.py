@@ -139,9 +139,8 @@ def walk_tree(
             try:
                 name = entry.name.encode("utf-8")
             except UnicodeEncodeError:
-                raise ChecksumError(
-                    f"file name is not valid UTF-8: {os.fsencode(entry.path)!r}"
-                ) from None
+                # AttuneError shows the undecodable bytes as \xNN (errors.readable).
+                raise ChecksumError(f"file name is not valid UTF-8: {entry.path}") from None
             here = (*parts, name)
             try:
                 # d_type from the directory listing: no stat(2) per entry on Linux.

@@ -33,7 +33,7 @@ def _component_text(
             col.error(
                 "invalid_component",
                 rel,
-                f"{rel}: '{key}' must be a string, got {_type_name(value)}",
+                f"component file {rel}: '{key}' must be a string, got {_type_name(value)}",
             )
             return None
         if value.strip():
@@ -109,7 +109,9 @@ def _discover(
             if not isinstance(doc, dict):
                 what = "empty" if doc is None else _type_name(doc)
                 col.error(
-                    "invalid_component", rel, f"{rel} must be a YAML mapping, but it is {what}"
+                    "invalid_component",
+                    rel,
+                    f"component file {rel}: must be a YAML mapping, but it is {what}",
                 )
                 continue
             n_errors = len(col.errors)

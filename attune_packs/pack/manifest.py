@@ -33,6 +33,7 @@ from attune_packs.pack.model import (
     Issue,
     Manifest,
     _Collector,
+    _got,
     _read_yaml,
     _runtime_version_value,
     _scalar_text,
@@ -86,7 +87,7 @@ def _check_string_list(
             col.error(
                 "invalid_type",
                 f"{field_}[{i}]",
-                f"'{field_}[{i}]' must be a string, got {_type_name(item)} {_show(item)}".rstrip(),
+                f"'{field_}[{i}]' must be a string, got {_got(item)}",
             )
             ok = False
         else:
@@ -300,7 +301,7 @@ def _check_manifest_doc(
             col.error(
                 "invalid_type",
                 name,
-                f"'{name}' must be true or false, got {_type_name(value)} {_show(value)}".rstrip(),
+                f"'{name}' must be true or false, got {_got(value)}",
             )
 
     mappings: dict[str, dict[str, Any]] = {}

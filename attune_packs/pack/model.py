@@ -208,6 +208,14 @@ def _show(value: Any, limit: int = 80) -> str:
     return _type_name(value)
 
 
+def _got(value: Any) -> str:
+    """What a wrong value was, for ``..., got X``: its kind, and the value itself when it
+    is a scalar (``a number 1.5``; a mapping is just ``a mapping``)."""
+    if isinstance(value, (dict, list, set, frozenset, bytes)):
+        return _type_name(value)
+    return f"{_type_name(value)} {_show(value)}"
+
+
 def json_safe(value: Any) -> Any:
     """``value`` made JSON-serialisable: dates as ISO strings, binary as base64, sets as lists,
     non-finite floats and enormous integers as strings, mapping keys as strings."""
@@ -246,51 +254,48 @@ def _scalar_text(value: Any) -> str:
 
 
 def _read_yaml(path: Path, what: str, col: _Collector, field_: str) -> tuple[bool, Any]:
-    """Read one metadata YAML file; on failure record an error and return ``(False, None)``."""
+    """Read one metadata YAML file; on failure record an error and return ``(False, None)``.
+
+    Every message has one shape, ``LABEL: problem``: ``pack.yaml: ...`` (its folder is
+    named by the message around it) or ``component file PATH: ...``.
+    """
     from attune_packs.fsutil import read_regular_file
     from attune_packs.yamlio import YamlError, load_yaml
+
+    label = what if what == MANIFEST_NAME else f"{what} {path}"
+
+    def fail(code: str, problem: str) -> tuple[bool, Any]:
+        col.error(code, field_, f"{label}: {problem}")
+        return False, None
 
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        col.error("file_missing", field_, f"{what} not found: {path}")
-        return False, None
+        return fail("file_missing", "not found")
     except OSError as exc:
-        col.error("unreadable_file", field_, f"cannot read {what} {path}: {exc.strerror}")
-        return False, None
+        return fail("unreadable_file", f"cannot be read ({exc.strerror})")
     if stat.S_ISLNK(st.st_mode):
-        col.error("unsupported_file", field_, f"{what} must not be a symlink: {path}")
-        return False, None
+        return fail("unsupported_file", "must not be a symlink")
     if not stat.S_ISREG(st.st_mode):
-        col.error("unsupported_file", field_, f"{what} is not a regular file: {path}")
-        return False, None
+        return fail("unsupported_file", "is not a regular file")
     if st.st_size > MAX_METADATA_BYTES:
-        col.error(
+        return fail(
             "file_too_large",
-            field_,
-            f"{what} is {st.st_size} bytes; metadata files are limited to "
-            f"{MAX_METADATA_BYTES} bytes: {path}",
+            f"{st.st_size} bytes; metadata files are limited to {MAX_METADATA_BYTES} bytes",
         )
-        return False, None
     try:
         # Opened without blocking and checked again: a FIFO swapped in must not hang us.
         raw = read_regular_file(path, follow_symlinks=False)
     except OSError as exc:
-        col.error("unreadable_file", field_, f"cannot read {what} {path}: {exc.strerror}")
-        return False, None
+        return fail("unreadable_file", f"cannot be read ({exc.strerror})")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        col.error("invalid_yaml", field_, f"{what} is not valid UTF-8 (byte {exc.start}): {path}")
-        return False, None
+        return fail("invalid_yaml", f"not valid UTF-8 (byte {exc.start})")
     try:
         return True, load_yaml(text)
     except YamlError as exc:
-        # pack.yaml's folder is named by the message around this one; a component's
-        # own path says which of them it is.
-        where = what if what == MANIFEST_NAME else f"{what} {path}"
-        col.error("invalid_yaml", field_, f"{where}: {exc}")
-        return False, None
+        return fail("invalid_yaml", str(exc))
 
 
 # --------------------------------------------------------------------------- runtime deps

@@ -137,10 +137,10 @@ def update_index(
                 f"--registry-url {urls.redact_url(registry_url)!r} {problem}", code="invalid_url"
             )
     elif not exists:
-        raise UsageError(
+        raise NotFound(  # a missing file is not_found, exit 1, as everywhere
             f"index file not found: {index_path} (to start one, add --create "
             "--registry-name NAME --registry-url https://...)",
-            code="not_found",
+            details={"path": os.fspath(index_path)},
         )
     original: bytes | None = None
     if exists:
@@ -268,12 +268,26 @@ class MergeResult:
         }
 
 
+def _suggested_out(input_path: Path, out: Path, inputs: Sequence[Path]) -> str:
+    """Where OUT could go instead: beside ``input_path``, under OUT's name (another name
+    if that is an input itself)."""
+    taken = {os.path.abspath(p) for p in inputs}
+    there = input_path.parent / out.name
+    if os.path.abspath(there) in taken:
+        there = input_path.parent / f"merged-{out.name}"
+    return os.fspath(there)
+
+
 def _relative_source_problems(
-    data: dict[str, Any], input_path: Path, out: Path, name: str
-) -> list[str]:
-    """A relative source URL is relative to its index's folder: refuse moving it."""
+    data: dict[str, Any], input_path: Path, out: Path, name: str, inputs: Sequence[Path]
+) -> list[tuple[str, str, str]]:
+    """A relative source URL is relative to its index's folder: refuse moving it.  One
+    item per source: ``(entry, url, problem line naming the input, the entry and the fix)``."""
     if input_path.resolve().parent == out.resolve().parent:
         return []
+    folder = os.path.dirname(name) or "."
+    out_folder = os.path.dirname(os.path.abspath(out))
+    suggest = _suggested_out(input_path, out, inputs)
     problems = []
     for where, source in releases_mod.iter_sources(data):  # entries and their meta.releases
         url = source["url"]
@@ -282,11 +296,59 @@ def _relative_source_problems(
             version = pack["version"]
             if where[2:4] == ("meta", "releases"):
                 version = pack["meta"]["releases"][where[4]]["version"]
+            entry, shown = f"{pack['ref']} {version}", idx.shown_url(url)
             problems.append(
-                f"{name}: {pack['ref']} {version}: relative source url {url!r} would "
-                f"point elsewhere from {out.parent}; merge into the inputs' folder instead"
+                (
+                    entry,
+                    shown,
+                    f"{name}: {entry}: install source {shown!r} is relative to the input's "
+                    f"folder {folder}, not to {out_folder} where OUT is written; write OUT "
+                    f"next to the input (e.g. --file {suggest})",
+                )
             )
     return problems
+
+
+def _merge_refusal(
+    problems: list[str],
+    relative: dict[str, list[tuple[str, str, str]]],
+    out: Path,
+    inputs: Sequence[Path],
+    counts: dict[str, int],
+) -> IndexError_:
+    """The one-line refusal of a merge (every problem, one per item, in the details)."""
+    details = {"problems": problems}
+    if len(problems) == 1:
+        return IndexError_(f"nothing merged: {problems[0]}", details=details)
+    n_relative = sum(len(v) for v in relative.values())
+    out_folder = os.path.dirname(os.path.abspath(out))
+    if n_relative == len(problems) and len(relative) == 1:
+        ((name, items),) = relative.items()
+        entry, url, _line = items[0]
+        suggest = _suggested_out(Path(name), out, inputs)
+        return IndexError_(
+            f"nothing merged: {name} names {len(items)} install sources by paths relative "
+            f"to its folder {os.path.dirname(name) or '.'} (first: {entry}, {url!r}); from "
+            f"{out.name} in {out_folder} they would point elsewhere; write OUT next to the "
+            f"input (e.g. --file {suggest}); -o json lists each",
+            details=details,
+        )
+    if n_relative == len(problems):
+        names = ", ".join(relative)
+        return IndexError_(
+            f"nothing merged: {n_relative} install sources in {names} are paths relative "
+            f"to their input's folder and would not resolve from {out_folder}; write OUT "
+            "next to the inputs (merge inputs of one folder into that folder); -o json "
+            "lists each",
+            details=details,
+        )
+    per_input = ", ".join(f"{n} in {name}" for name, n in counts.items())
+    return IndexError_(
+        f"nothing merged: {len(problems)} problems in the inputs ({per_input}); the first: "
+        f"{problems[0]} (-o json lists each; `attune pack index validate FILE` checks one "
+        "input)",
+        details=details,
+    )
 
 
 def merge_indices(
@@ -317,27 +379,31 @@ def merge_indices(
     if os.path.lexists(out) and not force:
         raise AttuneError(f"{out} exists; add --force to replace it", code="file_exists")
     problems: list[str] = []
+    counts: dict[str, int] = {}  # input -> problems found in it
+    relative: dict[str, list[tuple[str, str, str]]] = {}
     loaded: list[tuple[str, dict[str, Any]]] = []
-    for path in map(Path, inputs):
+    paths = [Path(p) for p in inputs]
+    for path in paths:
         name = os.fspath(path)
+        before = len(problems)
         try:
             _raw, data = index_read.read_index_file(path, max_bytes=max_bytes)
         except AttuneError as exc:
             problems.append(exc.message)
+            counts[name] = 1
             continue
         found = index_validation.validate_index_data(data, remote=False)
         problems.extend(f"{name}: {p}" for p in found)
         if not found:
-            problems.extend(_relative_source_problems(data, path, out, name))
+            moved = _relative_source_problems(data, path, out, name, paths)
+            if moved:
+                relative[name] = moved
+                problems.extend(line for _entry, _url, line in moved)
             loaded.append((name, data))
+        if len(problems) > before:
+            counts[name] = len(problems) - before
     if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        shown = "; ".join(problems[:20])
-        more = f"; and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise IndexError_(
-            f"nothing merged: {len(problems)} {noun} in the inputs: {shown}{more}",
-            details={"problems": problems},
-        )
+        raise _merge_refusal(problems, relative, out, paths, counts)
 
     first = loaded[0][1]
     latest, latest_at = first["last_updated"], index_format.parse_rfc3339(first["last_updated"])

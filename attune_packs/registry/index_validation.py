@@ -162,8 +162,41 @@ def _short(message: str) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[: _MAX_MESSAGE - 1] + "…"
 
 
-def _schema_errors(error: Any) -> Iterator[tuple[Path_, str]]:
-    """Flatten one jsonschema error; for ``oneOf`` report the branch the ``type`` chose."""
+#: What each ``pattern`` of the index schema means, in words (never the regex).
+CHECKSUM_WORDS = "is not a checksum (sha256: followed by 64 lowercase hex digits)"
+REF_WORDS = (
+    "is not a valid pack ref (a lowercase letter, then lowercase letters, digits, '_' or '-')"
+)
+SEMVER_WORDS = "is not a semantic version (MAJOR.MINOR.PATCH, e.g. 1.2.0 or 1.2.0-rc.1)"
+PATTERN_WORDS: dict[str, str] = {
+    "^sha256:[0-9a-f]{64}$": CHECKSUM_WORDS,
+    "^[a-z][a-z0-9_-]*$": REF_WORDS,
+    "^[0-9]+\\.[0-9]+\\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?$": SEMVER_WORDS,
+    "^https://": "must be an https:// URL",
+}
+#: What each ``format`` of the index schema means, in words.
+FORMAT_WORDS: dict[str, str] = {
+    "uri": "is not a valid URL",
+    "date-time": "is not an RFC 3339 date-time (e.g. 2024-01-01T00:00:00Z)",
+}
+
+
+def _worded(error: Any) -> str | None:
+    """A pattern or format failure in words: ``'sha256:ABC' is not a checksum (...)``."""
+    if error.validator == "pattern":
+        words = PATTERN_WORDS.get(error.validator_value, "is not in the form this field needs")
+    elif error.validator == "format":
+        words = FORMAT_WORDS.get(error.validator_value, f"is not a valid {error.validator_value}")
+    else:
+        return None
+    return f"{_display(error.instance)!r} {words}"
+
+
+def _schema_errors(error: Any) -> Iterator[tuple[Path_, str, bool]]:
+    """Flatten one jsonschema error; for ``oneOf`` report the branch the ``type`` chose.
+
+    Each item is ``(path, message, worded)``: ``worded`` marks a pattern or format
+    failure, for which a rule's more specific message at the same place is preferred."""
     if error.validator == "oneOf" and error.context is not None:
         branches = error.validator_value
         kind = error.instance.get("type") if isinstance(error.instance, dict) else None
@@ -176,15 +209,16 @@ def _schema_errors(error: Any) -> Iterator[tuple[Path_, str]]:
             return
         if isinstance(error.instance, dict):
             names = " or ".join(repr(c) for c in consts if c)
-            yield (*error.absolute_path, "type"), f"must be {names}, not {kind!r}"
+            yield (*error.absolute_path, "type"), f"must be {names}, not {kind!r}", False
             return
     path = tuple(error.absolute_path)
     message = error.message
+    worded = _worded(error)
     if path == ("version",) and error.validator == "const":
         message = f"unsupported index format {error.instance!r} (expected '1.0' or '1.1')"
-    elif error.validator == "pattern":
-        message = f"{_display(error.instance)!r} does not match {error.validator_value}"
-    yield path, _short(message)
+    elif worded is not None:
+        message = worded
+    yield path, _short(message), worded is not None
 
 
 def _display(value: Any) -> Any:
@@ -198,7 +232,7 @@ def _rule_problems(data: Any, *, remote: bool, allow_http: bool) -> Iterator[tup
     fmt = data.get("version")
     stamp = data.get("last_updated")
     if isinstance(stamp, str) and parse_rfc3339(stamp) is None:
-        yield ("last_updated",), f"{stamp!r} is not an RFC 3339 date-time"
+        yield ("last_updated",), f"{stamp!r} {FORMAT_WORDS['date-time']}"
     registry_url = data.get("registry_url")
     if isinstance(registry_url, str):
         problem = url_problem(registry_url, remote=True)
@@ -252,7 +286,7 @@ def _entry_problems(
 ) -> Iterator[tuple[Path_, str]]:
     ref = pack.get("ref")
     if isinstance(ref, str) and not REF_RE.fullmatch(ref):
-        yield (*at, "ref"), f"{ref!r} is not a valid pack ref (^[a-z][a-z0-9_-]*$)"
+        yield (*at, "ref"), f"{ref!r} {REF_WORDS}"
     version = pack.get("version")
     if isinstance(version, str) and not _valid_version(version):
         from attune_packs.versioning import version_limit_problem
@@ -261,7 +295,7 @@ def _entry_problems(
         shown = repr(version if len(version) <= 60 else version[:57] + "...")
         yield (
             (*at, "version"),
-            f"{shown} is not a semantic version (semver 2.0.0)"
+            f"{shown} {SEMVER_WORDS}"
             if limit is None
             else f"{shown} is not a valid version: {limit}",
         )
@@ -319,10 +353,7 @@ def _source_rules(
             yield (*where, "url"), f"{shown_url(url)!r} {problem}"
     checksum = source.get("checksum")
     if isinstance(checksum, str) and not CHECKSUM_RE.fullmatch(checksum):
-        yield (
-            (*where, "checksum"),
-            f"{checksum!r} is not 'sha256:' followed by 64 lowercase hex digits",
-        )
+        yield (*where, "checksum"), f"{checksum!r} {CHECKSUM_WORDS}"
     git_ref = source.get("ref")
     if source.get("type") == "git" and isinstance(git_ref, str) and git_ref:
         problem = git_ref_problem(git_ref)
@@ -386,7 +417,7 @@ def _release_problems(
         if not isinstance(version, str):
             yield (*here, "version"), "is required: a semantic version"
         elif not _valid_version(version):
-            yield (*here, "version"), f"{version!r} is not a semantic version (semver 2.0.0)"
+            yield (*here, "version"), f"{version!r} {SEMVER_WORDS}"
         elif version in seen:
             yield (
                 (*here, "version"),
@@ -480,14 +511,23 @@ def _sort_key(item: tuple[Path_, str]) -> tuple[Any, ...]:
 def _problems(data: Any, *, remote: bool, allow_http: bool) -> list[tuple[Path_, str]]:
     fmt = data.get("version") if isinstance(data, dict) else None
     validator = _validator(FORMAT_1_1 if fmt == FORMAT_1_1 else FORMAT_1_0)
-    found: set[tuple[Path_, str]] = set()
+    schema: set[tuple[Path_, str]] = set()
+    plain: set[Path_] = set()  # places with a schema problem other than a pattern or format
     for error in validator.iter_errors(data):
-        found.update(_schema_errors(error))
-    schema_paths = {path for path, _ in found}
+        for path, message, worded in _schema_errors(error):
+            schema.add((path, message))
+            if not worded:
+                plain.add(path)
+    rules: dict[Path_, list[str]] = {}
     for path, message in _rule_problems(data, remote=remote, allow_http=allow_http):
-        # One report per place: a value the schema already refused is not repeated.
-        if path not in schema_paths:
-            found.add((path, message))
+        rules.setdefault(path, []).append(message)
+    # One report per place: a value the schema already refused is not repeated, except
+    # that a rule's message beats a pattern's (it says more: a version limit, http://).
+    found = {(path, m) for path, m in schema if path in plain or path not in rules}
+    reported = {path for path, _ in found}
+    for path, messages in rules.items():
+        if path not in reported:
+            found.update((path, message) for message in messages)
     return sorted(found, key=_sort_key)
 
 

@@ -19,6 +19,30 @@ if TYPE_CHECKING:
     from attune_packs.registry.loader import LoadedRegistry
 
 
+def why_no_registries(settings: Settings) -> str:
+    """Why no registry can be consulted: none configured, or every one disabled (and
+    how to enable them).  Shared by every command that needs a registry."""
+    disabled = [r.name for r in settings.registries if not r.enabled]
+    if not disabled:
+        return f"no registries configured: add one under 'registries:' in {settings.config_file}"
+    if len(disabled) == 1:
+        what, fix = f"the only configured registry, {disabled[0]!r}, is disabled", "on it"
+    else:
+        names = ", ".join(repr(n) for n in disabled)
+        what, fix = f"all {len(disabled)} configured registries are disabled ({names})", "on one"
+    return f"no registry is enabled: {what}; set 'enabled: true' {fix} in {settings.config_file}"
+
+
+def no_registries_error(settings: Settings) -> RegistryError:
+    """The error of a registry look-up with no enabled registry (code ``no_registries``)."""
+    disabled = [r.name for r in settings.registries if not r.enabled]
+    return RegistryError(
+        f"{why_no_registries(settings)} (or install from a path or URL)",
+        code="no_registries",
+        details={"disabled": disabled} if disabled else None,
+    )
+
+
 @dataclass
 class Resolved:
     entry: IndexEntry
@@ -57,11 +81,7 @@ class RegistrySet:
         else:
             self.registries = settings.enabled_registries()
         if not self.registries:
-            raise RegistryError(
-                "no registries configured: add one under 'registries:' in "
-                f"{settings.config_file} (or install from a path or URL)",
-                code="no_registries",
-            )
+            raise no_registries_error(settings)
         self._loaded: dict[str, LoadedRegistry | AttuneError] = {}
 
     def load(self, reg: RegistryConfig) -> LoadedRegistry:
@@ -125,13 +145,15 @@ class RegistrySet:
             raise UsageError("empty search query", code="usage_error")
         words = q.split()
         hits: list[SearchHit] = []
-        failures: list[AttuneError] = []
+        failures: list[tuple[RegistryConfig, AttuneError]] = []
+        alone = len(self.registries) == 1  # its failure is the error itself, not a skip
         for reg in self.registries:
             try:
                 loaded = self.load(reg)
             except AttuneError as exc:
-                failures.append(exc)
-                self.bus.warning(f"skipping {exc.message}")
+                failures.append((reg, exc))
+                if not alone:
+                    self.bus.warning(f"skipping {exc.message}")
                 continue
             summary = loaded.summary()
             for r in summary.candidates(words[0]):
@@ -158,6 +180,18 @@ class RegistrySet:
                     )
                 )
         if failures and len(failures) == len(self.registries):
-            raise failures[0]
+            if alone:
+                raise failures[0][1]
+            raise RegistryError(
+                f"no registry could be searched: all {len(failures)} failed "
+                f"({', '.join(repr(reg.name) for reg, _ in failures)})",
+                code="registry_unavailable",
+                details={
+                    "failures": [
+                        {"registry": reg.name, "code": exc.code, "message": exc.message}
+                        for reg, exc in failures
+                    ]
+                },
+            )
         hits.sort(key=lambda h: (h.rank, h.ref, h.priority))
         return hits

@@ -81,11 +81,7 @@ def lock(
             LockedPack(
                 ref=item.ref,
                 version=item.version,
-                source_type=src.type,
-                url=src.url,
-                git_ref=src.git_ref,
-                registry=src.registry,
-                checksum=src.checksum,
+                provenance=src,
                 dependencies=sorted(item.requires),
                 runtime_deps=list(item.origin.runtime_deps),
             )
@@ -138,7 +134,7 @@ def locked_plan(lockfile: LockFile, db: Database | None) -> list[dict[str, Any]]
                 "required_by": [],
                 "constraints": [],
                 "dependencies": list(p.dependencies),
-                "source": p.source().to_dict(),
+                "source": p.provenance.to_plan_dict(),
                 "runtime_deps": list(p.runtime_deps),
             }
         )

@@ -70,7 +70,7 @@ from typing import TYPE_CHECKING, Any
 from attune_packs.errors import AttuneError, NotFound
 
 if TYPE_CHECKING:
-    from attune_packs.fetch.provenance import Source
+    from attune_packs.fetch.provenance import Provenance
 
 __all__ = [
     "DEFAULT_FILE",
@@ -100,32 +100,21 @@ class LockfileError(AttuneError):
 
 @dataclass
 class LockedPack:
+    """One ``packs`` entry: ``provenance`` holds its ``source`` (kind, url, git_ref,
+    registry) and its ``checksum``."""
+
     ref: str
     version: str
-    source_type: str
-    url: str
-    checksum: str
-    git_ref: str | None = None
-    registry: str | None = None
+    provenance: Provenance
     dependencies: list[str] = field(default_factory=list)
     runtime_deps: list[str] = field(default_factory=list)
 
-    def source(self) -> Source:
-        from attune_packs.fetch.provenance import Source
-
-        return Source(self.source_type, self.url, self.git_ref, self.checksum, self.registry)
-
     def to_dict(self) -> dict[str, Any]:
-        src: dict[str, Any] = {"type": self.source_type, "url": self.url}
-        if self.git_ref is not None:
-            src["git_ref"] = self.git_ref
-        if self.registry is not None:
-            src["registry"] = self.registry
         return {
             "ref": self.ref,
             "version": self.version,
-            "source": src,
-            "checksum": self.checksum,
+            "source": self.provenance.to_lock_dict(),
+            "checksum": self.provenance.checksum,
             "dependencies": sorted(self.dependencies),
             "runtime_deps": list(self.runtime_deps),
         }
@@ -203,6 +192,7 @@ def load(path: str | Path) -> LockFile:
 
 def parse(doc: Any, *, where: str = "lock file") -> LockFile:
     """Validate a loaded document; every problem is reported with its field."""
+    from attune_packs.fetch.provenance import Provenance
     from attune_packs.pack.checksum import is_checksum
     from attune_packs.pack.model import REF_RE, parse_pack_requirement
     from attune_packs.versioning import is_valid_version
@@ -297,7 +287,7 @@ def parse(doc: Any, *, where: str = "lock file") -> LockFile:
                 raise bad(f"{at}.source.url", f"unsupported URL for a {stype} source: {url}")
         elif not os.path.isabs(url):
             raise bad(f"{at}.source.url", f"a path must be absolute: {url}")
-        registry = string(src.get("registry"), f"{at}.source.registry", optional=True)
+        string(src.get("registry"), f"{at}.source.registry", optional=True)  # checked only
         checksum = item.get("checksum")
         if not is_checksum(checksum):
             raise bad(f"{at}.checksum", "expected sha256:<64 lowercase hex>")
@@ -311,11 +301,7 @@ def parse(doc: Any, *, where: str = "lock file") -> LockFile:
             LockedPack(
                 ref=ref,
                 version=ver,
-                source_type=stype,
-                url=url,
-                checksum=checksum,
-                git_ref=git_ref,
-                registry=registry,
+                provenance=Provenance.from_lock_dict(src, checksum),
                 dependencies=deps,
                 runtime_deps=strings(item.get("runtime_deps"), f"{at}.runtime_deps"),
             )

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from attune_packs.pack.model import PackRequirement
 from attune_packs.versioning import (
     VersionKey,
     version_key,
 )
-
-if TYPE_CHECKING:
-    from attune_packs.resolve.engine import _Req
 
 __all__ = ["Candidate", "Resolution", "ResolvedItem"]
 
@@ -36,7 +33,7 @@ class Candidate:
 
     def __post_init__(self) -> None:
         self._key: VersionKey = version_key(self.version)
-        self._reqs: list[_Req] | None = None
+        self._reqs: list[Any] | None = None  # the engine's parsed requirements, cached
 
     @property
     def key(self) -> VersionKey:

@@ -5,13 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from attune_packs.fetch.provenance import Source
-
-if TYPE_CHECKING:
-    from attune_packs.pack.model import Manifest
-
-
-from typing import TYPE_CHECKING
+from attune_packs.fetch.provenance import Provenance
 
 if TYPE_CHECKING:
     from attune_packs.pack.model import Manifest
@@ -24,7 +18,7 @@ class Origin:
     """What the planner knows about a candidate (carried through the resolver)."""
 
     kind: str  # registry | installed | local
-    source: Source
+    source: Provenance
     runtime_deps: list[str] = field(default_factory=list)
     manifest: Manifest | None = None
 
@@ -48,7 +42,7 @@ class PlanItem:
     installation_id: int | None = None
 
     @property
-    def source(self) -> Source:
+    def source(self) -> Provenance:
         return self.origin.source
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,7 +56,7 @@ class PlanItem:
             "required_by": list(self.required_by),
             "constraints": list(self.constraints),
             "dependencies": list(self.dependencies),
-            "source": self.source.to_dict(),
+            "source": self.source.to_plan_dict(),
             "runtime_deps": list(self.origin.runtime_deps),
             "checksum": self.checksum,
             "installation_id": self.installation_id,
@@ -109,7 +103,7 @@ class Plan:
                 "action": item.action,
                 "installed_version": item.installed_version,
                 "constraint": constraint,
-                "source": item.source.to_dict(),
+                "source": item.source.to_plan_dict(),
             }
             if r in path:
                 out["cycle"] = True

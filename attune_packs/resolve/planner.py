@@ -1,5 +1,5 @@
-"""Dependency planning and installation: the glue between the resolver, the installed
-packs, the registries and the installer (issue 5).
+"""Dependency planning: the glue between the resolver, the installed packs and the
+registries (issue 5).
 
 :mod:`attune_packs.resolve.resolver` is pure; this module feeds it:
 
@@ -20,11 +20,9 @@ The registries are consulted only when the installed packs alone cannot satisfy 
 request (an offline first pass), so installing a pack whose dependencies are already
 present needs no registry at all.
 
-:func:`dependency_hook` is the installer's ``dependencies`` step: it plans, checks every
-runtime of the pack and of each dependency to be installed *before anything is
-activated*, then installs the missing dependencies first (resolver order), each recorded
-with ``installation_method = dependency``.  In a dry run it only reports the plan.
-:func:`install_locked` installs a lock file (:mod:`attune_packs.resolve.lockfile`).
+Installing what a plan says is the installer's ``dependencies`` step
+(:mod:`attune_packs.install.dependencies`); a lock file is installed by
+:mod:`attune_packs.install.locked`.  Nothing here imports install/.
 """
 
 from __future__ import annotations
@@ -34,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from attune_packs.errors import DependencyError, NotFound
 from attune_packs.events import EventBus, bus_or_null
-from attune_packs.fetch.provenance import Source
+from attune_packs.fetch.provenance import Provenance, from_install_source
 from attune_packs.resolve.plan import Origin, Plan, PlanItem
 
 if TYPE_CHECKING:
@@ -52,19 +50,19 @@ __all__ = ["Planner", "local_candidate"]
 # --------------------------------------------------------------------------- candidates
 
 
-def _pick_source(entry: IndexEntry, index: Index, registry: str) -> Source:
+def _pick_source(entry: IndexEntry, index: Index, registry: str) -> Provenance:
     """The install source a registry install uses (git first, then archive, as
-    :func:`remote.fetch_entry`), its URL resolved against a local index's folder."""
+    :func:`~attune_packs.fetch.registry_entry.fetch_entry`)."""
     sources = entry.install_sources
     src = next((s for s in sources if s.type == "git"), None) or next(
         (s for s in sources if s.type == "archive"), None
     )
     if src is None:
-        return Source("registry", None, registry=registry)
-    return Source(src.type, index.resolve_url(src.url), src.ref, src.checksum, registry)
+        return Provenance("registry", registry=registry)
+    return from_install_source(src, index, registry)
 
 
-def local_candidate(manifest: Manifest, source: Source) -> Candidate:
+def local_candidate(manifest: Manifest, source: Provenance) -> Candidate:
     """A candidate for a pack on disk (the one being installed, a folder, an archive)."""
     from attune_packs.resolve.model import Candidate
 
@@ -94,7 +92,7 @@ def installed_candidates(db: Database | None) -> dict[str, Candidate]:
             runtimes.setdefault(dep.pack_ref, []).append(f"{dep.name}{dep.constraint or ''}")
     out: dict[str, Candidate] = {}
     for row in db.list_packs():
-        src = Source("installed", row.storage_path, registry=row.registry_name)
+        src = Provenance("installed", row.storage_path, registry=row.registry_name)
         out[row.ref] = Candidate(
             row.ref,
             row.version,
@@ -158,7 +156,9 @@ class Planner:
     def why_offline(self) -> str:
         if self.no_registry:
             return "--no-registry was given"
-        return f"no registries are configured in {self.settings.config_file}"
+        from attune_packs.registry.resolution import why_no_registries
+
+        return why_no_registries(self.settings)
 
     def _registries(self) -> RegistrySet:
         if self._rset is None:
