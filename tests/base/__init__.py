@@ -1,0 +1,1 @@
+"""Tests of the base modules: versioning, YAML reading, configuration."""

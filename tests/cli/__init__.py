@@ -1,0 +1,1 @@
+"""Tests of attune_packs.cli: grammar, help, completion, rendering, progress, signals."""

@@ -1,0 +1,1 @@
+"""Tests of attune_packs.db: drivers, migrations, models."""

@@ -1,0 +1,1 @@
+"""Tests of attune_packs.pack: manifest, validation, checksums, archives, runtimes, pack tests."""

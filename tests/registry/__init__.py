@@ -1,0 +1,1 @@
+"""Tests of attune_packs.registry: indices, registries, search, authoring."""
