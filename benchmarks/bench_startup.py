@@ -7,10 +7,10 @@ their ratio, target <= 0.35x:
 * ``attune pack COMMAND --help`` for every declared command: the whole start-up
   of that command (interpreter, argument parsing, the command's own module),
   without the work it then does;
-* light real invocations against a small home (one example pack installed, the
-  public reference index as a local registry): ``list``, ``show``,
-  ``history``, ``checksum``, ``validate``, ``search``, ``index show``,
-  ``registries``, ``cache stats``, ``deps``.
+* for information, light real invocations against a small home (one example
+  pack installed, the public reference index as a local registry): ``list``,
+  ``show``, ``history``, ``checksum``, ``validate``, ``search``, ``index show``,
+  ``registries``, ``cache stats``, ``deps`` (these include the work itself).
 
 Every command runs as a real process, after one warm-up, the two sides' runs
 interleaved so that a load spike on the machine hits both alike.  Both run from a
@@ -49,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         venv = Path(tmp) / "venv"
         print("installing this checkout into a fresh venv ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        # The same pip as the project's own venv (make upgrades it): the reference.
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--upgrade", "pip"],
+            check=True,
+        )
         subprocess.run(
             [
                 str(venv / "bin" / "pip"),
@@ -101,7 +106,12 @@ def main(argv: list[str] | None = None) -> int:
         for words in light:
             label = " ".join(w if len(w) < 20 else "PATH" for w in words)
             t_ours, t_pip = compare([attune, *words], ref_run, args.runs, env=env)
-            ok &= report(label, t_ours, t_pip, "pip", TARGET, strict=False)
+            # Informational: these do real work (a database, an index); start-up is above.
+            print(
+                f"{label:<34} attune {t_ours * 1000:8.1f} ms   pip {t_pip * 1000:8.1f} ms   "
+                f"ratio {t_ours / t_pip:5.2f}x   (work included; no target)",
+                flush=True,
+            )
     return 0 if ok else 1
 
 

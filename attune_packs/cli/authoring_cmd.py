@@ -6,10 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from attune_packs.cli.grammar import DIRS, FILES, Arg, Opt, command
-from attune_packs.cli.render import STATE, OutputFormat, Rendered, count, err_line, settings
+from attune_packs.cli.render import STATE, OutputFormat, Rendered, count, message_bus, settings
 from attune_packs.errors import UsageError
-from attune_packs.events import EventBus
-from attune_packs.events import Warning as WarningEvent
 
 if TYPE_CHECKING:
     from attune_packs.registry.authoring import SourceOptions
@@ -36,16 +34,6 @@ KEEP_HISTORY = Opt(
     flag=True,
     help="Keep earlier versions of each ref (under the newest entry's meta.releases).",
 )
-
-
-def _bus() -> EventBus:
-    """Warnings go to stderr as they happen; stdout stays the document."""
-
-    def show(event: object) -> None:
-        if isinstance(event, WarningEvent):
-            err_line(f"warning: {event.message}")
-
-    return EventBus(show)
 
 
 def _sources(
@@ -98,7 +86,7 @@ def index_entry(
 
     fmt = _entry_format(format)
     built = authoring.build_entry(
-        path, _sources(git_url, git_ref, archive_url, archive_checksum), _bus()
+        path, _sources(git_url, git_ref, archive_url, archive_checksum), message_bus()
     )
     text = index_format.dump_entry(built.entry, fmt)
     # The entry is the document in every mode: print its canonical text verbatim.
@@ -176,7 +164,7 @@ def index_update(
         create=create,
         registry_name=registry_name,
         registry_url=registry_url,
-        bus=_bus(),
+        bus=message_bus(),
         max_bytes=settings().network.index_max_bytes,
     )
     return Rendered(result.to_dict(), _text_update(result))
@@ -229,7 +217,7 @@ def index_merge(inputs: list[Path], file: Path, force: bool, keep_history: bool)
         inputs,
         force=force,
         keep_history=keep_history,
-        bus=_bus(),
+        bus=message_bus(),
         max_bytes=settings().network.index_max_bytes,
     )
     return Rendered(result.to_dict(), _text_merge(result))
