@@ -1,3 +1,5 @@
+"""``python -m attune_packs``: the ``attune`` command."""
+
 from __future__ import annotations
 
 from attune_packs.cli.app import main

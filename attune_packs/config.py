@@ -232,24 +232,10 @@ def registry_url_problem(url: str, *, allow_http: bool = False) -> str | None:
 
 
 def _shown_url(url: str) -> str:
-    """A registry URL safe to print: credentials as ``***``, no query or fragment (the
-    rule of ``net.urls.redact_url``, which this base module may not import); a path as
-    it is."""
-    if "://" not in url:
-        return url
-    from urllib.parse import urlsplit
+    """A registry URL safe to print (credentials, query and fragment hidden)."""
+    from attune_packs.redaction import display_location
 
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
-    if parts.query or parts.fragment:
-        shown += "?…" if parts.query else "#…"
-    return shown
+    return display_location(url)
 
 
 def _registries(raw: Any, allow_http: bool) -> list[RegistryConfig]:

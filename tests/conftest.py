@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,20 @@ def home(tmp_path: Path) -> Path:
     h = tmp_path / "home"
     h.mkdir()
     return h
+
+
+@pytest.fixture(scope="module")
+def tls() -> Iterator[Any]:
+    """An HTTPS server on 127.0.0.1 with its own CA, for one test module."""
+    from tests.servers import TestServer
+
+    with TestServer(tls=True) as server:
+        yield server
+
+
+@pytest.fixture
+def trust_tls(tls: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make attune trust ``tls``'s CA for one test (``pytest.mark.usefixtures``)."""
+    from tests.servers import trusting_ca
+
+    yield from trusting_ca(tls.ca_bundle, monkeypatch)

@@ -15,7 +15,17 @@ PACKAGE = REPO / "attune_packs"
 
 #: The base modules at the package root: every layer may import them; they import
 #: only each other.
-BASE = {"errors", "events", "config", "fsutil", "yamlio", "locking", "versioning", "data"}
+BASE = {
+    "errors",
+    "events",
+    "config",
+    "fsutil",
+    "yamlio",
+    "locking",
+    "versioning",
+    "redaction",
+    "data",
+}
 
 #: What each domain package may import besides itself and the base modules.
 ALLOWED: dict[str, set[str]] = {

@@ -114,3 +114,18 @@ def test_sdist_ships_the_package_and_no_tests(tmp_path: Path) -> None:
     assert "attune_packs/cli/app.py" in names
     assert "migrations/versions/0001_initial.py" in names
     assert "CHANGELOG.md" in names
+
+
+def test_readme_module_tree_is_current() -> None:
+    """The README's Development section lists every module with its docstring's summary."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "scripts" / "module_tree.py"),
+            "--check",
+            str(REPO / "README.md"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout

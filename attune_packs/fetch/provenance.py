@@ -32,7 +32,7 @@ def public_url(url: str | None) -> str | None:
     """``url`` as it may be stored: credentials, query and fragment never reach the database."""
     if not url:
         return url
-    from attune_packs.net.urls import display_location
+    from attune_packs.redaction import display_location
 
     return display_location(url)
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 
 def _shown(url: str) -> str:
-    from attune_packs.net.urls import display_location
+    from attune_packs.redaction import display_location
 
     return display_location(url)
 

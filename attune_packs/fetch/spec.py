@@ -63,7 +63,7 @@ class SourceSpec:
     @property
     def display(self) -> str:
         """What the user gave, safe to show (a URL without credentials or query)."""
-        from attune_packs.net.urls import display_location
+        from attune_packs.redaction import display_location
 
         return display_location(self.shown or self.raw)
 

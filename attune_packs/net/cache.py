@@ -129,7 +129,7 @@ class DownloadCache:
         try:
             dl = client.download(url, tmp, max_bytes=max_bytes, what=what)
             if expected and dl.checksum != expected:
-                from attune_packs.net.urls import redact_url
+                from attune_packs.redaction import redact_url
 
                 raise ChecksumMismatch(
                     f"checksum mismatch for {redact_url(url)}: expected {expected}, "

@@ -65,7 +65,8 @@ class GitCheckout:
 
 def check_git_url(url: str, *, allow_http: bool) -> tuple[str, str]:
     """Return ``(kind, url_for_git)``; kind is ``remote`` or ``local``. Raise on a refused URL."""
-    from attune_packs.net.urls import check_url, redact_url
+    from attune_packs.net.urls import check_url
+    from attune_packs.redaction import redact_url
 
     if url.startswith("-"):
         raise GitError(f"invalid git URL {url!r}")
@@ -226,7 +227,7 @@ def clone(
     about a local path that is not a repository (None: the ref came from elsewhere,
     e.g. a registry index).
     """
-    from attune_packs.net.urls import redact_url
+    from attune_packs.redaction import redact_url
 
     bus = bus_or_null(bus)
     ref = check_git_ref(ref)

@@ -48,7 +48,8 @@ from attune_packs.errors import NetworkError, SourceError
 from attune_packs.events import Downloading, EventBus, bus_or_null
 from attune_packs.fsutil import atomic_output
 from attune_packs.net.tls import ssl_context
-from attune_packs.net.urls import check_url, origin_of, redact_url
+from attune_packs.net.urls import check_url, origin_of
+from attune_packs.redaction import redact_url
 
 if TYPE_CHECKING:
     import httpx

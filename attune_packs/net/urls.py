@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from attune_packs.errors import SourceError
+from attune_packs.redaction import redact_url
 
 if TYPE_CHECKING:
     pass
@@ -27,36 +28,6 @@ def origin_of(url: str) -> Origin:
     if port is None:
         port = 443 if scheme == "https" else 80 if scheme == "http" else 0
     return scheme, (parts.hostname or "").lower(), port
-
-
-def redact_url(url: str) -> str:
-    """``url`` safe to show: credentials replaced by ``***``, query and fragment dropped."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    shown = parts._replace(netloc=netloc, query="", fragment="").geturl()
-    # urllib drops an empty authority ("//") for schemes it does not know to have one
-    # (``git+file:///x`` would become ``git+file:/x``): keep the URL as it was written.
-    scheme = parts.scheme
-    if (
-        scheme
-        and not netloc
-        and url[len(scheme) + 1 : len(scheme) + 3] == "//"
-        and not shown.startswith(scheme + "://")
-    ):
-        shown = f"{scheme}://{shown[len(scheme) + 1 :]}"
-    if parts.query or parts.fragment:
-        shown += "?…" if parts.query else "#…"
-    return shown
-
-
-def display_location(location: str) -> str:
-    """A URL made safe to show (:func:`redact_url`); a local path (no ``://``) as it is."""
-    return redact_url(location) if "://" in location else location
 
 
 def check_url(

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from attune_packs.errors import IndexError_, UsageError
-from attune_packs.net.urls import redact_url
+from attune_packs.redaction import redact_url
 
 if TYPE_CHECKING:
     pass  # import removed by restructure_move

@@ -10,9 +10,9 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from attune_packs.net.urls import display_location, redact_url
 from attune_packs.pack.checksum import CHECKSUM_RE
 from attune_packs.pack.model import REF_RE
+from attune_packs.redaction import display_location, redact_url
 from attune_packs.registry.index import (
     _MAX_MESSAGE,
     _SOURCE_FIELDS,

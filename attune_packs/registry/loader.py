@@ -74,7 +74,7 @@ def local_index_path(url: str, settings: Settings) -> Path:
 
 def display_url(url: str) -> str:
     """A registry URL safe to print (credentials, query and fragment removed)."""
-    from attune_packs.net.urls import display_location
+    from attune_packs.redaction import display_location
 
     return display_location(url)
 

@@ -14,11 +14,13 @@ from attune_packs.errors import ChecksumMismatch, NetworkError
 from attune_packs.net.cache import DownloadCache
 from attune_packs.net.http import HttpClient
 from tests.conftest import run_cli
-from tests.servers import TestServer, sha, trusting_ca
+from tests.servers import TestServer, sha
 
 NET = NetworkConfig(timeout=60, connect_timeout=30, retries=1, retry_backoff=0.01)
 DATA = b"archive bytes " * 1000
 SUM = sha(DATA)
+
+pytestmark = pytest.mark.usefixtures("trust_tls")
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +28,6 @@ def tls() -> Iterator[TestServer]:
     with TestServer(tls=True) as server:
         server.route("/a.tar.gz", DATA)
         yield server
-
-
-@pytest.fixture(autouse=True)
-def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 def test_download_is_stored_by_checksum_and_reused(tls: TestServer, tmp_path: Path) -> None:

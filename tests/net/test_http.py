@@ -13,30 +13,22 @@ from attune_packs.errors import NetworkError, SourceError
 from attune_packs.events import Downloading, EventBus, Info
 from attune_packs.net.http import HttpClient
 from attune_packs.net.tls import reset_ssl_context
-from attune_packs.net.urls import check_url, display_location, redact_url
-from tests.servers import TestServer, combined_ca_bundle, sha, trust_ca, trusting_ca
+from attune_packs.net.urls import check_url
+from attune_packs.redaction import display_location, redact_url
+from tests.servers import TestServer, combined_ca_bundle, sha, trust_ca
 
 # Fast retries, generous timeouts: no test may depend on the machine being idle.  Tests of
 # timeouts set short ones against servers that never answer in time (they measure that the
 # request stops, not how fast the machine is).
 FAST = NetworkConfig(timeout=60, connect_timeout=30, retries=2, retry_backoff=0.01)
 
-
-@pytest.fixture(scope="module")
-def tls() -> Iterator[TestServer]:
-    with TestServer(tls=True) as server:
-        yield server
+pytestmark = pytest.mark.usefixtures("trust_tls")
 
 
 @pytest.fixture(scope="module")
 def plain() -> Iterator[TestServer]:
     with TestServer() as server:
         yield server
-
-
-@pytest.fixture(autouse=True)
-def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 def client(net: NetworkConfig = FAST, events: list | None = None, **kw) -> HttpClient:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from email.utils import formatdate
 from pathlib import Path
 
@@ -28,22 +27,12 @@ from tests.servers import (
     index_entry,
     pack_tarball,
     sha,
-    trusting_ca,
     write_config,
 )
 
 NET = NetworkConfig(timeout=60, connect_timeout=30, retries=3, retry_backoff=0.01)
 
-
-@pytest.fixture(scope="module")
-def tls() -> Iterator[TestServer]:
-    with TestServer(tls=True) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from trusting_ca(tls.ca_bundle, monkeypatch)
+pytestmark = pytest.mark.usefixtures("trust_tls")
 
 
 def client(net: NetworkConfig = NET, events: list | None = None) -> HttpClient:

@@ -21,7 +21,8 @@ import pytest
 import sqlalchemy as sa
 
 from attune_packs.errors import SourceError
-from attune_packs.net.urls import check_url, display_location, redact_url
+from attune_packs.net.urls import check_url
+from attune_packs.redaction import display_location, redact_url
 from tests.conftest import run_cli
 from tests.servers import write_config
 

@@ -12,10 +12,12 @@ import pytest
 
 from attune_packs.registry import index_validation
 from tests.conftest import REFERENCE_SCHEMA, run_cli, write_pack
-from tests.servers import TestServer, index_doc, index_entry, trusting_ca, write_config
+from tests.servers import TestServer, index_doc, index_entry, write_config
 
 SUM = "sha256:" + "a" * 64
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+pytestmark = pytest.mark.usefixtures("trust_tls")
 
 
 def src(url: str = "https://example.org/p.tar.gz", checksum: str = SUM) -> list[dict[str, str]]:
@@ -35,17 +37,6 @@ def errors_of(r: Any) -> list[str]:
 
 def listing(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")) if root.exists() else []
-
-
-@pytest.fixture(scope="module")
-def tls() -> Iterator[TestServer]:
-    with TestServer(tls=True) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 # ------------------------------------------------------------------ 5a: all disabled

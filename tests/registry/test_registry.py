@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,12 @@ from attune_packs.registry.index import pick_version
 from attune_packs.registry.loader import load_registry
 from attune_packs.registry.resolution import RegistrySet
 from tests.conftest import REFERENCE_INDEX, run_cli
-from tests.servers import TestServer, index_doc, index_entry, trusting_ca, write_config
+from tests.servers import TestServer, index_doc, index_entry, write_config
 
 SUM_A = "sha256:" + "a" * 64
 SUM_B = "sha256:" + "b" * 64
+
+pytestmark = pytest.mark.usefixtures("trust_tls")
 
 
 def src(url: str = "https://example.org/p.tar.gz", checksum: str = SUM_A) -> list[dict]:
@@ -28,17 +29,6 @@ def src(url: str = "https://example.org/p.tar.gz", checksum: str = SUM_A) -> lis
 
 def body(doc: dict) -> bytes:
     return json.dumps(doc, indent=1).encode()
-
-
-@pytest.fixture(scope="module")
-def tls() -> Iterator[TestServer]:
-    with TestServer(tls=True) as server:
-        yield server
-
-
-@pytest.fixture(autouse=True)
-def trust(tls: TestServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    yield from trusting_ca(tls.ca_bundle, monkeypatch)
 
 
 def settings_for(home: Path, registries: list[dict], **kw):
