@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -138,7 +139,13 @@ def _text_lock(report: LockReport, file: str) -> str:
     ]
     out = table(rows, ["pack", "version", "source", "checksum"])
     if report.check:
-        state = "is up to date" if report.up_to_date else "is out of date (run without --check)"
+        state = (
+            "is up to date"
+            if report.up_to_date
+            else "does not exist yet (run without --check to write it)"
+            if not os.path.exists(report.file)
+            else "is out of date (run without --check)"
+        )
     else:
         state = "written" if report.written else "unchanged"
     return f"{out}\n\n{file}: {count(len(packs), 'pack')}, {state}"
@@ -200,7 +207,12 @@ def lock(
         refresh=refresh,
         bus=_bus(),
     )
-    messages = [] if report.up_to_date else [f"error: {file} is missing or out of date"]
+    missing = not report.up_to_date and not os.path.exists(report.file)
+    messages = (
+        []
+        if report.up_to_date
+        else [f"error: {file} does not exist" if missing else f"error: {file} is out of date"]
+    )
     return Rendered(
         report.to_dict(), lambda: _text_lock(report, file), 0 if report.up_to_date else 1, messages
     )

@@ -198,7 +198,7 @@ def _text_verify(report: VerifyReport) -> str:
     out = table(lines, ["ref", "version", "status", "checksum"])
     details = []
     for r in reports:
-        if not r["ok"]:
+        if not r["ok"] and r["expected"] is not None:  # (not installed: nothing to compare)
             details.append(f"  {r['ref']}: expected checksum {r['expected']}")
             details.append(f"  {r['ref']}: found checksum    {r['actual'] or '-'}")
         for kind in ("changed", "added", "missing"):

@@ -71,7 +71,10 @@ def _fold_aliases(doc: dict[Any, Any], col: _Collector) -> dict[Any, Any]:
 
 def _check_string_list(
     value: Any, field_: str, col: _Collector, what: str = "strings"
-) -> list[str] | None:
+) -> list[str | None] | None:
+    """The items of a list of strings, each non-string one reported and given as None
+    (so callers keep every item's index and check the others too); None when
+    ``value`` is not a list at all."""
     if not isinstance(value, list):
         hint = f" (write it as a list: [{value}])" if isinstance(value, str) else ""
         col.error(
@@ -80,22 +83,19 @@ def _check_string_list(
             f"'{field_}' must be a list of {what}, got {_type_name(value)}{hint}",
         )
         return None
-    out: list[str] = []
-    ok = True
+    out: list[str | None] = []
     for i, item in enumerate(value):
-        if not isinstance(item, str):
-            col.error(
-                "invalid_type",
-                f"{field_}[{i}]",
-                f"'{field_}[{i}]' must be a string, got {_got(item)}",
-            )
-            ok = False
-        else:
+        if isinstance(item, str):
             out.append(item)
-    if not ok:
-        return None
+            continue
+        col.error(
+            "invalid_type", f"{field_}[{i}]", f"'{field_}[{i}]' must be a string, got {_got(item)}"
+        )
+        out.append(None)
     seen: set[str] = set()
     for item in out:
+        if item is None:
+            continue
         if item in seen:
             col.warn("duplicate_item", field_, f"'{field_}' lists {item!r} more than once")
         seen.add(item)
@@ -167,6 +167,8 @@ def _check_pack_requirements(
     reqs: list[PackRequirement] = []
     seen: dict[str, str] = {}
     for i, item in enumerate(items):
+        if item is None:  # reported already
+            continue
         where = f"{field_}[{i}]"
         try:
             req = parse_pack_requirement(item)
@@ -317,12 +319,14 @@ def _check_manifest_doc(
 
     tags: list[str] = []
     if doc.get("tags") is not None:
-        tags = _check_string_list(doc["tags"], "tags", col) or []
+        tags = [t for t in _check_string_list(doc["tags"], "tags", col) or [] if t is not None]
 
     runtime_deps: list[RuntimeRequirement] = []
     if doc.get("runtime_deps") is not None:
         items = _check_string_list(doc["runtime_deps"], "runtime_deps", col, "runtime names")
         for i, item in enumerate(items or []):
+            if item is None:  # reported already
+                continue
             try:
                 runtime_deps.append(parse_runtime_requirement(item))
             except ValueError as exc:

@@ -87,3 +87,47 @@ def test_copying_a_large_folder_reports_files_and_bytes(tmp_path: Path) -> None:
         "pack", "install", str(pack), "--force", "--progress", "plain", home=tmp_path / "h2"
     )
     assert "[fetch] copied 501 of 501 files (" in r.stderr
+
+
+def test_verify_of_a_pack_that_is_not_installed_shows_no_none(tmp_path: Path) -> None:
+    r = run_cli("pack", "verify", "nosuch", home=tmp_path / "h")
+    assert r.exit_code == 1
+    assert "None" not in r.stdout + r.stderr
+    assert "nosuch: pack 'nosuch' is not installed" in r.stdout
+
+
+def test_lock_check_says_when_the_file_does_not_exist(tmp_path: Path) -> None:
+    pack = write_pack(tmp_path / "p")
+    lock = tmp_path / "site.lock"
+    r = run_cli(
+        "pack",
+        "lock",
+        str(pack),
+        "--no-registry",
+        "--check",
+        "--file",
+        str(lock),
+        home=tmp_path / "h",
+    )
+    assert r.exit_code == 1
+    assert r.stderr.strip().splitlines()[-1] == f"error: {lock} does not exist"
+    assert "does not exist yet (run without --check to write it)" in r.stdout
+    assert not lock.exists()
+    assert (
+        run_cli(
+            "pack", "lock", str(pack), "--no-registry", "--file", str(lock), home=tmp_path / "h"
+        ).exit_code
+        == 0
+    )
+    (tmp_path / "q").mkdir()
+    r = run_cli(
+        "pack",
+        "lock",
+        str(write_pack(tmp_path / "q", version="2.0.0")),
+        "--no-registry",
+        "--check",
+        "--file",
+        str(lock),
+        home=tmp_path / "h",
+    )
+    assert r.exit_code == 1 and r.stderr.strip().splitlines()[-1] == f"error: {lock} is out of date"

@@ -149,3 +149,17 @@ def test_component_file_messages_have_one_shape(tmp_path: Path) -> None:
 def test_usage_errors_have_no_stray_period() -> None:
     r = run_cli("pack", "validate")
     assert r.stderr == "error: Missing argument 'PATH' (see 'attune pack validate --help')\n"
+
+
+def test_validate_reports_every_bad_list_item(tmp_path: Path) -> None:
+    pack = write_pack(
+        tmp_path / "p",
+        extra='runtime_deps: [5, "python3>=banana", "nodejs>>18", ""]\n'
+        'dependencies: [{a: b}, "BAD REF"]\n',
+    )
+    fields = [
+        e["field"] for e in run_cli("pack", "validate", str(pack), "-o", "json").json["errors"]
+    ]
+    for field in ("runtime_deps[0]", "runtime_deps[1]", "runtime_deps[2]", "runtime_deps[3]"):
+        assert field in fields, (field, fields)
+    assert "dependencies[0]" in fields and "dependencies[1]" in fields
