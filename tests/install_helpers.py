@@ -165,3 +165,22 @@ def dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def install_json(home: Path, *args: str, cwd: Path | None = None, env: dict | None = None) -> Any:
+    """``attune pack install ARGS --skip-tests --progress none -o json`` in ``home``."""
+    from tests.conftest import run_cli
+
+    return run_cli(
+        "pack",
+        "install",
+        *args,
+        "--skip-tests",
+        "--progress",
+        "none",
+        "-o",
+        "json",
+        home=home,
+        cwd=cwd,
+        env=env,
+    )

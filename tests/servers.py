@@ -35,6 +35,7 @@ __all__ = [
     "Route",
     "TestServer",
     "combined_ca_bundle",
+    "git",
     "index_doc",
     "index_entry",
     "make_bare_repo",
@@ -265,7 +266,8 @@ class TestServer:
         self.stop()
 
 
-def _git(*args: str, cwd: Path) -> str:
+def git(*args: str, cwd: Path) -> str:
+    """Run git in ``cwd`` with no user or system configuration and fixed identities."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
         "GIT_CONFIG_NOSYSTEM": "1",
@@ -294,18 +296,18 @@ def make_bare_repo(
     """Commit everything in ``work`` (a new repository), publish a bare copy at ``bare``
     ready for "dumb" HTTP, and return the commit id.  Tags are created on that commit."""
     if not (work / ".git").exists():
-        _git("init", "-q", "-b", branch, cwd=work)
-    _git("add", "-A", cwd=work)
-    _git("commit", "-q", "--allow-empty", "-m", f"commit at {time.time()}", cwd=work)
+        git("init", "-q", "-b", branch, cwd=work)
+    git("add", "-A", cwd=work)
+    git("commit", "-q", "--allow-empty", "-m", f"commit at {time.time()}", cwd=work)
     for tag in tags or []:
-        _git("tag", "-f", tag, cwd=work)
-    commit = _git("rev-parse", "HEAD", cwd=work)
+        git("tag", "-f", tag, cwd=work)
+    commit = git("rev-parse", "HEAD", cwd=work)
     if bare.exists():
-        _git("push", "-q", "--force", "--tags", str(bare), f"{branch}:{branch}", cwd=work)
+        git("push", "-q", "--force", "--tags", str(bare), f"{branch}:{branch}", cwd=work)
     else:
         bare.parent.mkdir(parents=True, exist_ok=True)
-        _git("clone", "-q", "--bare", str(work), str(bare), cwd=work.parent)
-    _git("update-server-info", cwd=bare)
+        git("clone", "-q", "--bare", str(work), str(bare), cwd=work.parent)
+    git("update-server-info", cwd=bare)
     return commit
 
 

@@ -209,16 +209,21 @@ def _feed_file(h: hashlib._Hash, header: bytes, path: str, buf: bytearray, view:
     return size
 
 
-def directory_checksum(root: Path | str) -> ChecksumResult:
-    root = Path(root)
+def _check_root(root: str, missing: str) -> None:
+    """A pack tree's root must be a real directory (DESIGN.md section 3, rule 1)."""
     try:
         st = os.lstat(root)
     except FileNotFoundError:
-        raise NotFound(f"no such file or directory: {root}") from None
+        raise NotFound(f"{missing}: {root}") from None
     if stat.S_ISLNK(st.st_mode):
         raise ChecksumError(f"the pack root must be a real directory, not a symlink: {root}")
     if not stat.S_ISDIR(st.st_mode):
         raise ChecksumError(f"not a directory: {root}")
+
+
+def directory_checksum(root: Path | str) -> ChecksumResult:
+    root = Path(root)
+    _check_root(os.fspath(root), "no such file or directory")
     h = hashlib.sha256()
     buf = bytearray(CHUNK)
     view = memoryview(buf)
@@ -447,14 +452,7 @@ def copy_tree_hashing(
     times over the copy, and once at the end.
     """
     src_s, dst_s = os.fspath(src), os.fspath(dst)
-    try:
-        st = os.lstat(src_s)
-    except FileNotFoundError:
-        raise NotFound(f"no such directory: {src_s}") from None
-    if stat.S_ISLNK(st.st_mode):
-        raise ChecksumError(f"the pack root must be a real directory, not a symlink: {src_s}")
-    if not stat.S_ISDIR(st.st_mode):
-        raise ChecksumError(f"not a directory: {src_s}")
+    _check_root(src_s, "no such directory")
     files, dirs, _ = walk_tree(src_s, strict=True)
     os.mkdir(dst_s, 0o755)
     sprefix, dprefix = src_s + os.sep, dst_s + os.sep

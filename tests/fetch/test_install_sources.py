@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -23,24 +22,12 @@ import pytest
 
 from attune_packs.pack.checksum import directory_checksum
 from tests.conftest import CliResult, run_cli, write_pack
-from tests.install_helpers import audit_rows, snapshot
-from tests.servers import TestServer, make_bare_repo, write_config
+from tests.install_helpers import audit_rows, install_json, snapshot
+from tests.servers import TestServer, git, make_bare_repo, write_config
 
 
 def install(home: Path, *args: str, cwd: Path | None = None, env: dict | None = None) -> CliResult:
-    return run_cli(
-        "pack",
-        "install",
-        *args,
-        "--skip-tests",
-        "--progress",
-        "none",
-        "-o",
-        "json",
-        home=home,
-        cwd=cwd,
-        env=env,
-    )
+    return install_json(home, *args, cwd=cwd, env=env)
 
 
 def installed(home: Path) -> dict[str, dict[str, Any]]:
@@ -64,20 +51,6 @@ def last_audit(home: Path) -> dict[str, Any]:
 def active_files(home: Path, ref: str) -> list[str]:
     root = home / "packs" / ref
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
-
-
-def git(*args: str, cwd: Path) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull)
-    out = subprocess.run(
-        ["git", "-c", "init.defaultBranch=main", *args],
-        cwd=cwd,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return out.stdout.strip()
 
 
 def one_error(r: CliResult, code: str, exit_code: int = 1) -> str:

@@ -19,8 +19,8 @@ from attune_packs.config import NetworkConfig
 from attune_packs.errors import NetworkError
 from attune_packs.events import EventBus, Info
 from attune_packs.net.http import HttpClient, counting_retries, parse_retry_after
-from tests.conftest import CliResult, run_cli, write_pack
-from tests.install_helpers import audit_rows
+from tests.conftest import CliResult, write_pack
+from tests.install_helpers import audit_rows, install_json
 from tests.servers import (
     TestServer,
     index_doc,
@@ -275,18 +275,7 @@ def packs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 
 def install(tls: TestServer, home: Path, *args: str) -> CliResult:
-    return run_cli(
-        "pack",
-        "install",
-        *args,
-        "--skip-tests",
-        "--progress",
-        "none",
-        "-o",
-        "json",
-        home=home,
-        env={"ATTUNE_CA_BUNDLE": str(tls.ca_bundle)},
-    )
+    return install_json(home, *args, env={"ATTUNE_CA_BUNDLE": str(tls.ca_bundle)})
 
 
 def test_install_records_the_retries(

@@ -27,13 +27,13 @@ from attune_packs.errors import SourceError
 from attune_packs.net.git import GitError, check_git_ref, clone
 from tests.conftest import run_cli, write_pack
 from tests.install_helpers import audit_rows
-from tests.servers import TestServer, _git, make_bare_repo, trusting_ca
+from tests.servers import TestServer, git, make_bare_repo, trusting_ca
 
 
 def _colliding_commits(bare: Path, parent: str) -> tuple[str, str]:
     """Write two commits (same tree as ``parent``) whose ids share their first 7 hex
     digits but not the 8th, on branches ``twin-a`` and ``twin-b``; return their ids."""
-    tree = _git("rev-parse", f"{parent}^{{tree}}", cwd=bare)
+    tree = git("rev-parse", f"{parent}^{{tree}}", cwd=bare)
     seen: dict[str, tuple[bytes, str]] = {}
     i = 0
     while True:
@@ -53,9 +53,9 @@ def _colliding_commits(bare: Path, parent: str) -> tuple[str, str]:
     for name, (data, expected) in (("twin-a", other), ("twin-b", (body, oid))):
         path = bare.parent / f"{name}.commit"
         path.write_bytes(data)
-        got = _git("hash-object", "-t", "commit", "-w", str(path), cwd=bare)
+        got = git("hash-object", "-t", "commit", "-w", str(path), cwd=bare)
         assert got == expected
-        _git("update-ref", f"refs/heads/{name}", got, cwd=bare)
+        git("update-ref", f"refs/heads/{name}", got, cwd=bare)
         ids.append(got)
     return ids[0], ids[1]
 
@@ -70,11 +70,11 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     c2 = make_bare_repo(work, bare, tags=["v1.1.0"])
     # An annotated tag (refs/tags/... must be peeled to its commit), a ref outside
     # heads/ and tags/, and a branch named like the abbreviation of another commit.
-    _git("tag", "-a", "-m", "first release", "v1.0.0", c1, cwd=bare)
-    _git("update-ref", "refs/pull/1/head", c1, cwd=bare)
-    _git("update-ref", f"refs/heads/{c2[:8]}", c1, cwd=bare)
+    git("tag", "-a", "-m", "first release", "v1.0.0", c1, cwd=bare)
+    git("update-ref", "refs/pull/1/head", c1, cwd=bare)
+    git("update-ref", f"refs/heads/{c2[:8]}", c1, cwd=bare)
     twin_a, twin_b = _colliding_commits(bare, c2)
-    _git("update-server-info", cwd=bare)
+    git("update-server-info", cwd=bare)
     plain = base / "plain"
     plain.mkdir()
     (plain / "README.md").write_text("a folder without git history\n")
@@ -287,13 +287,13 @@ def test_working_trees_and_linked_worktrees_are_repositories(repo: dict, tmp_pat
     got = do_clone(str(repo["work"]), "HEAD", tmp_path / "a")
     assert got.commit == repo["c2"]
     linked = tmp_path / "linked"
-    _git("worktree", "add", "-q", "--detach", str(linked), repo["c1"], cwd=repo["work"])
+    git("worktree", "add", "-q", "--detach", str(linked), repo["c1"], cwd=repo["work"])
     try:
         assert (linked / ".git").is_file()
         got = do_clone(str(linked), "HEAD", tmp_path / "b")
         assert got.commit == repo["c1"]
     finally:
-        _git("worktree", "remove", "--force", str(linked), cwd=repo["work"])
+        git("worktree", "remove", "--force", str(linked), cwd=repo["work"])
 
 
 def test_cli_git_plus_file_plain_folder(repo: dict, tmp_path: Path) -> None:
