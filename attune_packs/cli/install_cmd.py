@@ -155,17 +155,17 @@ def install(
     from attune_packs.install.run import check_install_request
 
     sources = list(sources or [])
-    check_install_request(
-        sources,
-        locked=locked,
-        ref_spec=ref_spec,
-        expect_checksum=expect_checksum,
-        registry=registry,
-        no_registry=no_registry,
-        skip_deps=skip_deps,
-        refresh=refresh,
-    )
-    if locked is not None:
+    if locked is not None:  # (without --locked, the install itself checks the request)
+        check_install_request(
+            sources,
+            locked=locked,
+            ref_spec=ref_spec,
+            expect_checksum=expect_checksum,
+            registry=registry,
+            no_registry=no_registry,
+            skip_deps=skip_deps,
+            refresh=refresh,
+        )
         return _install_locked(locked, force, skip_tests, dry_run, progress)
     with progress_bus(progress) as bus:
         run = manager(bus).install(

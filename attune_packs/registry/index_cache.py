@@ -36,31 +36,18 @@ RACY_SECONDS = 2.0
 
 
 def _read_index_bytes(path: Path, max_bytes: int | None = None) -> bytes:
-    """The bytes of an index file; with ``max_bytes`` (``network.index_max_bytes``) a
-    larger file is refused before it is read, and no more than the limit is read."""
-    from attune_packs.fsutil import NotRegularFile, open_regular
+    """The bytes of a registry's local index file (:func:`index_read.read_index_bytes`:
+    refused over ``max_bytes`` before it is read); a file that cannot be read is the
+    registry's error, one over the limit stays ``too_large``."""
+    from attune_packs.errors import IndexError_
+    from attune_packs.registry.index_read import read_index_bytes
 
     try:
-        # Checked to be a regular file before a byte is read: a FIFO must not block.
-        with open(open_regular(path), "rb") as fh:
-            if not max_bytes:
-                return fh.read()
-            size = os.fstat(fh.fileno()).st_size
-            if size > max_bytes:
-                raise _too_large(path, max_bytes, size)
-            raw = fh.read(max_bytes + 1)
-        if len(raw) > max_bytes:
-            raise _too_large(path, max_bytes)
-        return raw
-    except FileNotFoundError:
-        raise NotFound(f"index file not found: {path}") from None
-    except IsADirectoryError:
-        raise RegistryError(f"cannot read index {path}: is a directory") from None
-    except NotRegularFile as exc:
-        what = "is a directory" if exc.kind == "a directory" else exc.strerror
-        raise RegistryError(f"cannot read index {path}: {what}") from None
-    except OSError as exc:
-        raise RegistryError(f"cannot read index {path}: {exc.strerror}") from None
+        return read_index_bytes(path, max_bytes=max_bytes)
+    except IndexError_ as exc:
+        if exc.code == "too_large":
+            raise
+        raise RegistryError(exc.message) from None
 
 
 def _too_large(path: Path, max_bytes: int, size: int | None = None) -> AttuneError:
